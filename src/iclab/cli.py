@@ -1,0 +1,47 @@
+"""The ``iclab`` command line: one typer app, each verb a thin layer over the library."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from iclab import __version__
+from iclab.errors import IclabError
+
+app = typer.Typer(
+    name="iclab",
+    help="Research on how in-context learning works: evaluation, curves, masking, ICL vs FT.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"iclab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """iclab: a toolkit for research on in-context learning."""
+
+
+def fail(message: str) -> None:
+    """Print an error message (no traceback) and exit with status 1."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def run() -> None:
+    """Entry point that turns :class:`IclabError` into a one-line message."""
+    try:
+        app()
+    except IclabError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
