@@ -32,6 +32,11 @@ def main(
     """iclab: a toolkit for research on in-context learning."""
 
 
+from iclab.cli_models import models_app  # noqa: E402
+
+app.add_typer(models_app, name="models")
+
+
 def fail(message: str) -> None:
     """Print an error message (no traceback) and exit with status 1."""
     typer.echo(f"error: {message}", err=True)

