@@ -39,6 +39,9 @@ class Task:
         splits: examples per split name (``"train"``, ``"dev"``, ``"test"``, ...).
         input_fields: names of the input fields in display order.
         source: where the data came from (path or hub id), for the record.
+        field_names: display name of each input field, e.g. ``{"sentence1": "Sentence 1",
+            "sentence2": "Sentence 2"}``; a field without an entry displays as its own name.
+        notes: how the splits were made (seeds, cuts, what stands in for a missing split).
     """
 
     name: str
@@ -47,6 +50,12 @@ class Task:
     splits: Mapping[str, tuple[Example, ...]]
     input_fields: tuple[str, ...] = ("sentence",)
     source: str = ""
+    field_names: Mapping[str, str] = field(default_factory=dict)
+    notes: str = ""
+
+    def display_name(self, field_name: str) -> str:
+        """Return the display name of input field ``field_name`` (its own name by default)."""
+        return self.field_names.get(field_name, field_name)
 
     def split(self, name: str) -> tuple[Example, ...]:
         """Return the examples of split ``name``; raise a clear error if it does not exist."""

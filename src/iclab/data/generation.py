@@ -1,0 +1,176 @@
+"""Generation tasks: FLORES-200 and WMT14 translation, HumanEval and MBPP code.
+
+Translation (``flores-eng-fra``, ..., ``wmt14-en-fr``, ...): each example has one input field
+``source`` (displayed as the source language, e.g. "English") and the reference translation as
+its label; ``meta`` holds ``source_language``/``target_language`` (English names) and ``line``.
+FLORES-200's dev split is not in the local copy, so the first :data:`POOL_SIZE` devtest lines are
+the demonstration pool (split ``train``) and the remaining lines are ``test``; WMT14 uses the same
+rule on newstest2014. The hub path applies the identical cut, so a task means the same examples
+wherever it was loaded from.
+
+Code: ``humaneval`` (split ``test``, 164 problems) and ``mbpp`` (splits by task_id: ``prompt``
+1-10, ``test`` 11-510, ``validation`` 511-600, ``train`` 601-974). One input field ``text``: the
+MBPP task description, or the HumanEval docstring of the entry-point function. The label is the
+reference program (HumanEval: ``prompt + canonical_solution``); ``meta`` keeps ``task_id``,
+``tests`` and the rest.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from itertools import permutations
+from pathlib import Path
+from typing import Any, Mapping
+
+from iclab.data import readers
+from iclab.data._common import make_task, need
+from iclab.data.hub import hub_rows
+from iclab.data.types import Example, Task
+from iclab.errors import DataError
+
+__all__ = ["POOL_SIZE", "GENERATION_TASKS", "GENERATION_LOCAL_FILES", "load_generation_local",
+           "load_generation_hub"]
+
+#: Devtest/newstest lines used as the demonstration pool; the rest is the test set.
+POOL_SIZE = 200
+
+LANGUAGES: Mapping[str, str] = {"eng": "English", "fra": "French", "deu": "German",
+                                "spa": "Spanish", "por": "Portuguese"}
+_WMT = {"en": ("eng", "English"), "fr": ("fra", "French"), "de": ("deu", "German")}
+_WMT_PAIRS = (("en", "fr"), ("fr", "en"), ("en", "de"), ("de", "en"))
+
+GENERATION_TASKS: tuple[str, ...] = (
+    tuple(f"flores-{s}-{t}" for s, t in permutations(LANGUAGES, 2))
+    + tuple(f"wmt14-{s}-{t}" for s, t in _WMT_PAIRS)
+    + ("humaneval", "mbpp")
+)
+
+
+def _wmt_dir(src: str, tgt: str) -> str:
+    other = tgt if src == "en" else src
+    return f"wmt14_newstest_en{other}"
+
+
+GENERATION_LOCAL_FILES: Mapping[str, tuple[str, ...]] = {
+    **{f"flores-{s}-{t}": (f"flores200_devtest/{s}_Latn.devtest",
+                           f"flores200_devtest/{t}_Latn.devtest")
+       for s, t in permutations(LANGUAGES, 2)},
+    **{f"wmt14-{s}-{t}": (f"{_wmt_dir(s, t)}/newstest2014.{_WMT[s][0]}",
+                          f"{_wmt_dir(s, t)}/newstest2014.{_WMT[t][0]}") for s, t in _WMT_PAIRS},
+    "humaneval": ("humaneval/HumanEval.jsonl",),
+    "mbpp": ("mbpp/mbpp.jsonl",),
+}
+
+
+def _translation_task(name: str, pairs: list[tuple[str, str, str]], src_name: str,
+                      tgt_name: str, source: str) -> Task:
+    examples = [Example({"source": s}, t, {"where": where, "line": i + 1,
+                                           "source_language": src_name,
+                                           "target_language": tgt_name})
+                for i, (s, t, where) in enumerate(pairs)]
+    if len(examples) <= POOL_SIZE:
+        raise DataError(f"task {name!r}: {len(examples)} lines, need more than {POOL_SIZE}")
+    notes = (f"train = the first {POOL_SIZE} lines (demonstration pool), test = the remaining "
+             f"{len(examples) - POOL_SIZE}")
+    return make_task(name, "generation", (), {"train": examples[:POOL_SIZE],
+                                              "test": examples[POOL_SIZE:]},
+                     input_fields=("source",), field_names={"source": src_name}, source=source,
+                     notes=notes)
+
+
+def _docstring(prompt: str, entry_point: str, where: str) -> str:
+    try:
+        tree = ast.parse(prompt + "\n    pass\n")
+    except SyntaxError as exc:
+        raise DataError(f"{where}: prompt is not valid Python ({exc.msg})") from None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == entry_point:
+            # the first string statement of the body (HumanEval/115 puts an import before it)
+            for stmt in node.body:
+                if (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                        and isinstance(stmt.value.value, str)):
+                    return inspect.cleandoc(stmt.value.value)
+    raise DataError(f"{where}: no docstring for entry point {entry_point!r}")
+
+
+def _humaneval(rows: list[Mapping[str, Any]], wheres: list[str], source: str) -> Task:
+    examples = [
+        Example({"text": _docstring(r["prompt"], r["entry_point"], w)},
+                r["prompt"] + r["canonical_solution"],
+                {"where": w, "task_id": r["task_id"], "prompt": r["prompt"],
+                 "entry_point": r["entry_point"], "canonical_solution": r["canonical_solution"],
+                 "tests": r["test"]})
+        for r, w in zip(rows, wheres)
+    ]
+    return make_task("humaneval", "generation", (), {"test": examples}, input_fields=("text",),
+                     field_names={"text": "Task"}, source=source,
+                     notes="test = the 164 problems; text = the entry point's docstring")
+
+
+def _mbpp_split(task_id: int) -> str:
+    if 1 <= task_id <= 10:
+        return "prompt"
+    if task_id <= 510:
+        return "test"
+    if task_id <= 600:
+        return "validation"
+    return "train"
+
+
+def _mbpp(rows: list[Mapping[str, Any]], wheres: list[str], source: str) -> Task:
+    splits: dict[str, list[Example]] = {"train": [], "validation": [], "test": [], "prompt": []}
+    for r, w in zip(rows, wheres):
+        if not isinstance(r["task_id"], int) or not 1 <= r["task_id"] <= 974:
+            raise DataError(f"{w}: task_id {r['task_id']!r} is outside 1..974")
+        meta = {"where": w, "task_id": r["task_id"], "tests": list(r["test_list"]),
+                "test_setup_code": r.get("test_setup_code", ""),
+                "challenge_tests": list(r.get("challenge_test_list") or [])}
+        splits[_mbpp_split(r["task_id"])].append(Example({"text": r["text"]}, r["code"], meta))
+    for examples in splits.values():
+        examples.sort(key=lambda e: e.meta["task_id"])  # type: ignore[arg-type, return-value]
+    return make_task("mbpp", "generation", (), splits, input_fields=("text",),
+                     field_names={"text": "Task"}, source=source,
+                     notes="standard split by task_id: prompt 1-10, test 11-510, "
+                           "validation 511-600, train 601-974")
+
+
+def load_generation_local(name: str, data_dir: Path) -> Task:
+    """Build generation task ``name`` from the local copy under ``data_dir``."""
+    data_dir = Path(data_dir)
+    if name in ("humaneval", "mbpp"):
+        path = need(data_dir, *GENERATION_LOCAL_FILES[name][0].split("/"))
+        rows = readers.read_humaneval(path) if name == "humaneval" else readers.read_mbpp(path)
+        build = _humaneval if name == "humaneval" else _mbpp
+        return build([r.values for r in rows], [r.where for r in rows], str(path))
+    src_file, tgt_file = GENERATION_LOCAL_FILES[name]
+    rows = readers.read_aligned(need(data_dir, src_file), need(data_dir, tgt_file))
+    _, s, t = name.split("-")
+    names = LANGUAGES if name.startswith("flores") else {k: v[1] for k, v in _WMT.items()}
+    return _translation_task(name, [(r["source"], r["target"], r.where) for r in rows],
+                             names[s], names[t], str(data_dir / src_file))
+
+
+def load_generation_hub(name: str) -> Task:
+    """Build generation task ``name`` from the Hugging Face hub (needs ``iclab[hub]``)."""
+    if name == "humaneval":
+        rows = hub_rows("openai/openai_humaneval", split="test")
+        return _humaneval(rows, [f"openai_humaneval[test][{i}]" for i in range(len(rows))],
+                          "hf:openai/openai_humaneval")
+    if name == "mbpp":
+        rows = [r for split in ("train", "validation", "test", "prompt")
+                for r in hub_rows("google-research-datasets/mbpp", "full", split=split)]
+        return _mbpp(rows, [f"mbpp[task_id={r['task_id']}]" for r in rows],
+                     "hf:google-research-datasets/mbpp")
+    _, s, t = name.split("-")
+    if name.startswith("flores"):
+        config = f"{s}_Latn-{t}_Latn"
+        rows = hub_rows("facebook/flores", config, split="devtest")
+        pairs = [(r[f"sentence_{s}_Latn"], r[f"sentence_{t}_Latn"], f"flores/{config}[{i}]")
+                 for i, r in enumerate(rows)]
+        return _translation_task(name, pairs, LANGUAGES[s], LANGUAGES[t], "hf:facebook/flores")
+    config = f"{'fr' if 'fr' in (s, t) else 'de'}-en"
+    rows = hub_rows("wmt/wmt14", config, split="test")
+    pairs = [(r["translation"][s], r["translation"][t], f"wmt14/{config}[test][{i}]")
+             for i, r in enumerate(rows)]
+    return _translation_task(name, pairs, _WMT[s][1], _WMT[t][1], "hf:wmt/wmt14")
