@@ -35,6 +35,9 @@ def main(
 from iclab.cli_models import models_app  # noqa: E402
 
 app.add_typer(models_app, name="models")
+from iclab.cli_tasks import tasks_app  # noqa: E402
+
+app.add_typer(tasks_app, name="tasks")
 
 
 def fail(message: str) -> None:
