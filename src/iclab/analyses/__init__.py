@@ -1,0 +1,1 @@
+"""Analyses: one module per research question, each a thin composition over the engine."""

@@ -1,0 +1,1 @@
+"""Metrics: accuracy, BLEU/chrF, pass@k, statistics."""
