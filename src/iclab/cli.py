@@ -38,6 +38,9 @@ app.add_typer(models_app, name="models")
 from iclab.cli_tasks import tasks_app  # noqa: E402
 
 app.add_typer(tasks_app, name="tasks")
+from iclab.cli_prompt import prompt_command  # noqa: E402
+
+app.command("prompt")(prompt_command)
 from iclab.cli_synth import synth  # noqa: E402
 
 app.command("synth")(synth)

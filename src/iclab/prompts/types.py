@@ -54,3 +54,12 @@ class Prompt:
     def spans_of(self, kind: SpanKind) -> tuple[Span, ...]:
         """Return the spans of one kind, in order."""
         return tuple(s for s in self.spans if s.kind == kind)
+
+    def token_range(self, kind: SpanKind) -> tuple[int, int]:
+        """Return ``[start, end)`` tokens from the first span of ``kind`` to the end of the last.
+
+        Separators between spans of that kind are included (e.g. all demonstrations as one
+        block, for masking); ``(0, 0)`` when the prompt has no span of that kind.
+        """
+        spans = self.spans_of(kind)
+        return (spans[0].tok_start, spans[-1].tok_end) if spans else (0, 0)

@@ -1,0 +1,192 @@
+"""Build :class:`~iclab.prompts.types.Prompt` objects: render, tokenize once, map spans.
+
+``build_prompt`` makes one prompt from explicit demos and a query; ``build_prompts`` samples the
+demos of one (task, k, seed, setting) and builds every query's prompt with them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Mapping, Sequence
+
+from iclab.data.types import Example, Task
+from iclab.errors import PromptError
+from iclab.prompts.render import render_prompt
+from iclab.prompts.sampling import cap_test, sample_balanced, sample_fixed, sample_iid
+from iclab.prompts.settings import LabelPlan, LabelSetting, apply_setting, parse_setting
+from iclab.prompts.templates import Template, get_template
+from iclab.prompts.tokens import special_mask, token_spans, tokenize_with_offsets
+from iclab.prompts.types import Prompt
+
+Overflow = Literal["error", "drop-front"]
+Sampling = Literal["fixed", "balanced", "iid"]
+
+
+def _answer_tokens(tokenizer: Any, choices: Sequence[str], reserve: int) -> int:
+    """Tokens the answer needs after the prompt: the longest choice, or ``reserve``."""
+    if not choices:
+        return reserve
+    return max(len(tokenizer(c, add_special_tokens=False)["input_ids"]) for c in choices)
+
+
+def _check_overflow(overflow: str) -> None:
+    if overflow not in ("error", "drop-front"):
+        raise PromptError(f"overflow must be 'error' or 'drop-front', got {overflow!r}")
+
+
+def build_prompt(
+    task: Task,
+    demos: Sequence[Example],
+    query: Example,
+    template: str | Template = "default",
+    setting: str | LabelSetting = "gold",
+    tokenizer: Any = None,
+    *,
+    seed: int = 0,
+    pool: Sequence[Example] | None = None,
+    variables: Mapping[str, str] | None = None,
+    max_length: int | None = None,
+    overflow: Overflow = "error",
+    reserve: int = 0,
+    add_special_tokens: bool = True,
+    meta: Mapping[str, object] | None = None,
+) -> Prompt:
+    """Build one prompt.
+
+    Args:
+        task: the task (labels, input field order).
+        demos: demonstrations in prompt order (their gold labels; the setting changes them).
+        query: the query example; its gold label gives the target.
+        template: a preset name or a :class:`Template`.
+        setting: a label setting or its spec (``"gold"``, ``"replacement:rating_1"``...).
+        tokenizer: a fast HF tokenizer (offset mapping needed).
+        seed: the demo seed (used by seeded settings).
+        pool: the training pool (``random-empirical`` draws from it).
+        variables: template variable overrides (e.g. ``{"target_language": "German"}``).
+        max_length: the model's context window in tokens; None skips the check.
+        overflow: ``"error"``, or ``"drop-front"`` to drop demos from the front until it fits.
+        reserve: tokens kept free for generation (generation tasks).
+        add_special_tokens: add BOS etc. as the model expects.
+        meta: extra entries recorded in ``Prompt.meta``.
+
+    Raises:
+        PromptError: bad template/setting, labels not in the task, or the prompt is too long.
+    """
+    if tokenizer is None:
+        raise PromptError("build_prompt needs a tokenizer; use render_text for text only")
+    _check_overflow(overflow)
+    tpl = get_template(template)
+    st = parse_setting(setting)
+    plan = apply_setting(st, task, demos, query, seed=seed, pool=pool)
+    choices = tuple(tpl.label_lead + w for w in plan.choices)
+    extra = _answer_tokens(tokenizer, choices, reserve) if max_length else 0
+    drop = 0
+    while True:
+        kept = list(demos[drop:])
+        rendered = render_prompt(task, kept, plan.shown[drop:], query, tpl, variables)
+        ids, offsets = tokenize_with_offsets(tokenizer, rendered.text, add_special_tokens)
+        if max_length is None or len(ids) + extra <= max_length:
+            break
+        if overflow == "error" or drop == len(demos):
+            raise PromptError(
+                f"prompt for task {task.name!r} with k={len(kept)} is {len(ids)} tokens "
+                f"(+{extra} for the answer), longer than max_length={max_length}; use fewer "
+                "shots or overflow='drop-front'"
+            )
+        drop += 1
+    spans = token_spans(rendered.text, rendered.spans, offsets, special_mask(tokenizer, ids))
+    info = {"task": task.name, "template": tpl.name, "setting": st.spec, "seed": seed,
+            "k": len(kept), "dropped": drop, "score_against": plan.score_against, **(meta or {})}
+    return Prompt(
+        text=rendered.text,
+        input_ids=tuple(ids),
+        spans=spans,
+        choices=choices,
+        target=plan.target if task.kind == "classification" else query.label,
+        label_words=plan.choices,
+        demo_targets=plan.demo_targets[drop:],
+        meta=tuple(info.items()),
+    )
+
+
+def render_text(
+    task: Task,
+    demos: Sequence[Example],
+    query: Example,
+    template: str | Template = "default",
+    setting: str | LabelSetting = "gold",
+    *,
+    seed: int = 0,
+    pool: Sequence[Example] | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> str:
+    """Return the exact prompt text, without tokenizing (for previews and tests)."""
+    plan: LabelPlan = apply_setting(setting, task, demos, query, seed=seed, pool=pool)
+    return render_prompt(task, demos, plan.shown, query, get_template(template), variables).text
+
+
+def sample_demos(
+    task: Task, k: int, seed: int, sampling: Sampling = "fixed", pool_split: str = "train"
+) -> tuple[Example, ...]:
+    """Sample k demos of ``task`` for ``seed`` (``fixed`` or ``balanced``; see sampling)."""
+    pool = task.split(pool_split)
+    if sampling == "fixed":
+        return sample_fixed(pool, k, seed)
+    if sampling == "balanced":
+        return sample_balanced(pool, k, seed, task.labels)
+    if sampling == "iid":
+        return tuple(pool[i] for i in sample_iid(len(pool), k, seed).demo_indices)
+    raise PromptError(f"sampling must be 'fixed', 'balanced' or 'iid', got {sampling!r}")
+
+
+def select_queries(
+    task: Task, k: int, seed: int, sampling: Sampling, *, pool_split: str, test_split: str,
+    limit: int | None, test_seed: int | None,
+) -> tuple[tuple[Example, ...], list[tuple[int, Example]]]:
+    """Return (demos, [(test index, query)]) for one (task, k, seed)."""
+    test = task.split(test_split)
+    pool = task.split(pool_split) if k > 0 or pool_split in task.splits else ()
+    if not test:
+        raise PromptError(f"task {task.name!r} has an empty {test_split!r} split")
+    if sampling == "iid":
+        n_test = len(test) if limit is None else min(limit, len(test))
+        draw = sample_iid(len(pool), k, seed, test_size=len(test), n_test=n_test)
+        return tuple(pool[i] for i in draw.demo_indices), [(i, test[i]) for i in draw.test_indices]
+    demos = sample_demos(task, k, seed, sampling, pool_split) if k > 0 else ()
+    capped = cap_test(range(len(test)), limit, test_seed)
+    return demos, [(int(i), test[int(i)]) for i in capped]
+
+
+def build_prompts(
+    task: Task,
+    tokenizer: Any,
+    *,
+    k: int,
+    seed: int,
+    template: str | Template = "default",
+    setting: str | LabelSetting = "gold",
+    sampling: Sampling = "fixed",
+    pool_split: str = "train",
+    test_split: str = "test",
+    limit: int | None = None,
+    test_seed: int | None = None,
+    variables: Mapping[str, str] | None = None,
+    max_length: int | None = None,
+    overflow: Overflow = "error",
+    reserve: int = 0,
+) -> list[Prompt]:
+    """Build every query's prompt for one (task, k, seed, setting), sharing the same demos.
+
+    ``sampling="fixed"`` (MetaICL shuffle with ``seed``), ``"balanced"``, or ``"iid"`` (the
+    label-relationships draw for repeat ``seed``: test indices, then demos with replacement).
+    ``limit``/``test_seed`` cap the test split (see :func:`cap_test`). Each prompt's meta records
+    ``query_index``, the query's position in the test split.
+    """
+    demos, queries = select_queries(task, k, seed, sampling, pool_split=pool_split,
+                                    test_split=test_split, limit=limit, test_seed=test_seed)
+    pool = task.splits.get(pool_split, ())
+    return [
+        build_prompt(task, demos, q, template, setting, tokenizer, seed=seed, pool=pool,
+                     variables=variables, max_length=max_length, overflow=overflow,
+                     reserve=reserve, meta={"query_index": i, "sampling": sampling})
+        for i, q in queries
+    ]

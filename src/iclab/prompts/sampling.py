@@ -1,0 +1,139 @@
+"""Demonstration sampling and test capping, each reproducing a paper's random draws.
+
+- :func:`sample_fixed`: MetaICL / task-recognition paper. ``np.random.seed(seed)``, shuffle the
+  training pool, take the first k; the same demos serve every query. Seeds 13, 21, 42, 87, 100.
+- :func:`sample_iid`: label-relationships paper. Per repeat r, ``np.random.default_rng(200 + r)``
+  first draws the test indices (without replacement), then k demo indices i.i.d. **with**
+  replacement from the pool; all label settings of a repeat share them.
+- :func:`sample_balanced`: class-balanced k (an option of ours, not a paper's).
+- :func:`cap_test`: at most n test examples, the first n or a seeded subset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence, TypeVar
+
+import numpy as np
+
+from iclab.data.types import Example
+from iclab.errors import PromptError
+
+METAICL_SEEDS: tuple[int, ...] = (13, 21, 42, 87, 100)
+"""The five seeds of MetaICL and the task-recognition paper."""
+
+T = TypeVar("T")
+
+IID_SEED_OFFSET = 200
+"""Label-relationships paper: repeat r uses ``np.random.default_rng(200 + r)``."""
+
+
+def _check_k(k: int, pool: Sequence[Example], what: str) -> None:
+    if k < 0:
+        raise PromptError(f"k must be >= 0, got {k}")
+    if k > len(pool):
+        raise PromptError(
+            f"cannot sample k={k} {what} without replacement from a pool of {len(pool)} examples"
+        )
+
+
+def sample_fixed(pool: Sequence[Example], k: int, seed: int) -> tuple[Example, ...]:
+    """MetaICL sampling: shuffle ``pool`` with ``np.random.seed(seed)`` and take the first k.
+
+    Args:
+        pool: the training examples, in file order.
+        k: number of demonstrations.
+        seed: the numpy seed (13, 21, 42, 87 or 100 in the paper).
+
+    Raises:
+        PromptError: k is larger than the pool.
+    """
+    _check_k(k, pool, "demonstrations")
+    order = list(range(len(pool)))
+    np.random.RandomState(seed).shuffle(order)  # same stream as np.random.seed + shuffle
+    return tuple(pool[i] for i in order[:k])
+
+
+@dataclass(frozen=True)
+class IidSample:
+    """One repeat of i.i.d. sampling: demo and test indices, in draw order."""
+
+    repeat: int
+    demo_indices: tuple[int, ...]
+    test_indices: tuple[int, ...]
+
+
+def sample_iid(
+    pool_size: int, k: int, repeat: int, *, test_size: int = 0, n_test: int = 0
+) -> IidSample:
+    """Label-relationships sampling for repeat ``repeat``.
+
+    ``rng = np.random.default_rng(200 + repeat)``; if ``n_test`` > 0, first
+    ``rng.choice(test_size, n_test, replace=False)`` (test indices), then
+    ``rng.choice(pool_size, k)`` with replacement (demo indices).
+
+    Args:
+        pool_size: number of training examples to draw demos from.
+        k: number of demonstrations (may exceed the pool: drawn with replacement).
+        repeat: repeat number r.
+        test_size: number of test examples to draw from.
+        n_test: number of test examples to draw (0: none drawn).
+    """
+    if k < 0 or (pool_size <= 0 and k > 0):
+        raise PromptError(f"cannot sample k={k} demonstrations from a pool of {pool_size}")
+    if n_test > test_size:
+        raise PromptError(f"cannot draw {n_test} test examples without replacement from {test_size}")
+    rng = np.random.default_rng(IID_SEED_OFFSET + repeat)
+    test_idx: tuple[int, ...] = ()
+    if n_test > 0:
+        test_idx = tuple(int(i) for i in rng.choice(range(test_size), n_test, replace=False))
+    demo_idx = tuple(int(i) for i in rng.choice(range(pool_size), k)) if k else ()
+    return IidSample(repeat, demo_idx, test_idx)
+
+
+def sample_balanced(
+    pool: Sequence[Example], k: int, seed: int, labels: Sequence[str]
+) -> tuple[Example, ...]:
+    """Class-balanced sampling: ``k // K`` per class, the remainder to the first classes.
+
+    Within each class, examples are taken in the order of a ``np.random.RandomState(seed)``
+    shuffle of the pool; the chosen demos are then shuffled once more with the same state so
+    classes are interleaved.
+
+    Raises:
+        PromptError: a class has too few examples, or k is larger than the pool.
+    """
+    _check_k(k, pool, "class-balanced demonstrations")
+    if not labels:
+        raise PromptError("class-balanced sampling needs the task's labels")
+    rs = np.random.RandomState(seed)
+    order = list(range(len(pool)))
+    rs.shuffle(order)
+    chosen: list[int] = []
+    for c, label in enumerate(labels):
+        want = k // len(labels) + (1 if c < k % len(labels) else 0)
+        have = [i for i in order if pool[i].label == label]
+        if len(have) < want:
+            raise PromptError(
+                f"class-balanced k={k} needs {want} examples of label {label!r}; the pool has "
+                f"{len(have)}"
+            )
+        chosen.extend(have[:want])
+    rs.shuffle(chosen)
+    return tuple(pool[i] for i in chosen)
+
+
+def cap_test(examples: Sequence[T], limit: int | None, seed: int | None = None) -> tuple[T, ...]:
+    """Return at most ``limit`` test examples.
+
+    ``seed=None`` keeps the first ``limit`` in file order (the task-recognition paper's cap of
+    1000); otherwise a ``np.random.default_rng(seed)`` subset without replacement, in file order.
+    """
+    if limit is None or limit >= len(examples):
+        return tuple(examples)
+    if limit < 0:
+        raise PromptError(f"test limit must be >= 0, got {limit}")
+    if seed is None:
+        return tuple(examples[:limit])
+    idx = sorted(int(i) for i in np.random.default_rng(seed).choice(len(examples), limit, replace=False))
+    return tuple(examples[i] for i in idx)
