@@ -33,7 +33,8 @@ def test_metaicl_minimal(sst2) -> None:
 
 
 def test_metaicl_minimal_zero_shot(sst2) -> None:
-    assert render_text(sst2, (), sst2.splits["test"][1], "metaicl-minimal") == "a tedious mess ."
+    # the paper's code joins an empty demo string and the query with the separator
+    assert render_text(sst2, (), sst2.splits["test"][1], "metaicl-minimal") == "\n\n\na tedious mess ."
 
 
 def test_metaicl_minimal_rejects_pairs(mrpc) -> None:

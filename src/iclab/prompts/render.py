@@ -197,7 +197,7 @@ def render_prompt(
         w.span("demo_label", i, *w.write(label.strip() if template.strip_demos else label))
         w.write(template.demo_suffix)
         w.span("demo", i, d_start, w.pos)
-    if demos:
+    if demos or template.always_query_sep:
         w.write(template.query_sep)
     q_start = w.pos
     w.write_input(fmt, input_values(task, query, strip=False))

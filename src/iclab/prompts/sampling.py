@@ -16,11 +16,10 @@ from typing import Sequence, TypeVar
 
 import numpy as np
 
+from iclab.data.splits import METAICL_SEEDS  # (100, 13, 21, 42, 87), re-exported
 from iclab.data.types import Example
 from iclab.errors import PromptError
 
-METAICL_SEEDS: tuple[int, ...] = (13, 21, 42, 87, 100)
-"""The five seeds of MetaICL and the task-recognition paper."""
 
 T = TypeVar("T")
 

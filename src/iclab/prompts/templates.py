@@ -3,7 +3,7 @@
 A prompt is assembled from pieces (see :func:`iclab.prompts.render.render_prompt`)::
 
     instruction + instruction_sep
-    + demo_0 + demo_sep + demo_1 + ... + demo_{k-1} + query_sep      (only when k > 0)
+    + demo_0 + demo_sep + demo_1 + ... + demo_{k-1} + query_sep   (query_sep: k > 0, or always)
     + query
 
     demo  = input_format(fields) + answer_prefix + label_lead + label + demo_suffix
@@ -38,7 +38,9 @@ class Template:
         label_lead: written between ``answer_prefix`` and the label; every choice starts with it.
         demo_suffix: written after each demo's label (e.g. the trailing space of the QA presets).
         demo_sep: between consecutive demos.
-        query_sep: between the last demo and the query (not written when k = 0).
+        query_sep: between the last demo and the query (when k = 0 only if ``always_query_sep``).
+        always_query_sep: write ``query_sep`` before the query even with no demos (the
+            task-recognition code joins an empty demo string with the query by the separator).
         instruction: text before everything (may use variables); empty for none.
         instruction_sep: written after the instruction, even when the instruction is empty.
         strip_demos: strip whitespace around demo inputs and labels (the where-ICL code does).
@@ -53,6 +55,7 @@ class Template:
     demo_suffix: str = ""
     demo_sep: str = "\n\n"
     query_sep: str = "\n\n"
+    always_query_sep: bool = False
     instruction: str = ""
     instruction_sep: str = ""
     strip_demos: bool = False
@@ -127,6 +130,7 @@ PRESETS: dict[str, Template] = {
             label_lead="\n",
             demo_sep="\n\n\n",
             query_sep="\n\n\n",
+            always_query_sep=True,
         ),
         Template(
             name="label-relationships",
