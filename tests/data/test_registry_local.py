@@ -144,6 +144,27 @@ METAICL_FILES = [
      "spotlight ."),
     ("poem_sentiment", 13, 8, "now, if thou art a poet, tell me not", "no_impact",
      "whose instinct was to listen and obey."),
+    ("sick", 13, 8, "sentence 1: A soccer ball is not rolling into a goal net [SEP] sentence 2: A "
+                    "soccer ball is rolling into a goal net", "False",
+     "sentence 1: Five children are standing in a wooden hut [SEP] sentence 2: Five kids are "
+     "standing close together and one kid has a gun"),
+    ("glue-wnli", 100, 16, "sentence 1: Equally swoon-worthy is C.K. Dexter Haven, a pallid young "
+                           "dandy holding a jade-handled walking stick, with a poodle asleep at "
+                           "his feet. [SEP] sentence 2: Equally swoon-worthy is C.K. Dexter Haven, "
+                           "a pallid young dandy holding a jade-handled walking stick, with a "
+                           "poodle asleep at Haven's feet.", "True",
+     "sentence 1: Mark was close to Mr. Singer's heels. He heard him calling for the captain, "
+     "promising him, in the jargon everyone talked that night, that not one thing should be "
+     "damaged on the ship except only the ammunition, but the captain and all his crew had best "
+     "stay in the cabin until the work was over. [SEP] sentence 2: The captain and all Mr. "
+     "Singer's crew had best stay in the cabin until the work was over."),
+    ("tweet_eval-hate", 100, 8, "@user @user @user Are you aware of the NGO and people smuggling "
+                                "initiative in Europe that are illegally importing massive numbers "
+                                "of economic migrants into Europe? In Italy, Sicily has basically "
+                                "turned into a warzone between the Ita", "hate",
+     "Not long back from the wonderful Bilbao where flags are flown proudly stating \" Refugees "
+     "Welcome\" A socialist society who embrace diversity, especially the British. Returned to "
+     "More RW smears on false AS, Ashley, &amp; Tories doing what they want. Grim."),
 ]
 
 
@@ -157,9 +178,17 @@ def test_metaicl_split_reproduces_released_files(name, seed, k, first, first_lab
     assert not {e.meta["where"] for e in train} & {e.meta["where"] for e in dev}
 
 
-def test_ethos_race_seed_87_labels(local_task) -> None:
+def test_released_file_labels(local_task) -> None:
     train, _ = metaicl_split(local_task("ethos-race"), 87)
     assert [e.label for e in train] == ["false"] * 12 + ["true"] + ["false"] * 3
+    train, _ = metaicl_split(local_task("glue-wnli"), 100)
+    assert "".join("E" if e.meta["raw_label"] == "entailment" else "N" for e in train) == (
+        "EEENNEENNNEEENEN")
+    train, _ = metaicl_split(local_task("tweet_eval-hate"), 100, 8)
+    assert train[5].fields["input"] == (
+        "@user #Democrats and Liberals are Lying About Illegal #immigration   Its time we take "
+        "back our Country  #SendThemBack  #IndepenceDay Happy 4th of Juluy #FourthofJuly Happy "
+        "Birthday America God Bless America #Trump #MAGA #RedNationRising")
 
 
 def test_lr_pair_fields(local_task) -> None:

@@ -143,3 +143,17 @@ def test_spec_not_found_and_invalid_yaml(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("name: [unclosed\n")
     with pytest.raises(DataError, match="not valid YAML"):
         load_spec(tmp_path / "bad.yaml")
+
+
+def test_json_list_format(tmp_path: Path) -> None:
+    (tmp_path / "d.json").write_text(json.dumps([{"x": "2+2", "y": 4}, {"x": "3+3", "y": 6}]))
+    (tmp_path / "s.yaml").write_text("name: sums\nformat: json\nfiles: {test: d.json}\n"
+                                     "input: ['{x}']\nlabel: y\n")
+    task = load_spec(tmp_path / "s.yaml")
+    assert task.kind == "generation"
+    assert [(e.fields["x"], e.label) for e in task.split("test")] == [("2+2", "4"), ("3+3", "6")]
+    (tmp_path / "bad.json").write_text(json.dumps({"x": 1}))
+    (tmp_path / "b.yaml").write_text("name: b\nformat: json\nfiles: {test: bad.json}\n"
+                                     "input: ['{x}']\nlabel: y\n")
+    with pytest.raises(DataError, match="must hold a list of objects"):
+        load_spec(tmp_path / "b.yaml")

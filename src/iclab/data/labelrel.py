@@ -191,4 +191,6 @@ def load_lr_local(name: str, data_dir: Path) -> Task:
 def load_lr_hub(name: str) -> Task:
     """Build label-relationships task ``name`` from the Hugging Face hub (``iclab[hub]``)."""
     records, notes = _hub_records(name)
-    return _build(name, records, "hf", notes)
+    first = next(iter(records.values()), [])
+    where = first[0][2].split("[", 1)[0] if first else "?"
+    return _build(name, records, f"hf:{where}", notes)
