@@ -243,9 +243,17 @@ def test_translation_examples(local_task) -> None:
 def test_code_tasks(local_task) -> None:
     he = local_task("humaneval").split("test")
     assert he[0].meta["task_id"] == "HumanEval/0"
-    assert he[0].fields["text"].startswith("Check if in given list of numbers, are any two")
+    # where-ICL paper: prompt.split('"""')[1].strip(), whole prompt without triple quotes
+    assert he[0].fields["text"].startswith(
+        "Check if in given list of numbers, are any two numbers closer to each other than\n"
+        "    given threshold.")
     assert he[115].fields["text"].startswith("You are given a rectangular grid of wells.")
-    assert he[0].label.startswith(he[0].meta["prompt"])
+    no_quotes = [e for e in he if '"""' not in e.meta["prompt"]]
+    assert len(no_quotes) == 17 and all(e.fields["text"] == e.meta["prompt"] for e in no_quotes)
+    assert he[0].label.startswith("    for idx, elem in enumerate(numbers):")
+    assert he[0].meta["docstring"].startswith("Check if in given list of numbers, are any two "
+                                              "numbers closer to each other than\ngiven threshold.")
+    assert he[115].meta["docstring"].startswith("You are given a rectangular grid of wells.")
     mbpp = local_task("mbpp")
     assert [e.meta["task_id"] for e in mbpp.split("prompt")] == list(range(1, 11))
     assert mbpp.split("test")[0].meta["task_id"] == 11

@@ -9,10 +9,12 @@ rule on newstest2014. The hub path applies the identical cut, so a task means th
 wherever it was loaded from.
 
 Code: ``humaneval`` (split ``test``, 164 problems) and ``mbpp`` (splits by task_id: ``prompt``
-1-10, ``test`` 11-510, ``validation`` 511-600, ``train`` 601-974). One input field ``text``: the
-MBPP task description, or the HumanEval docstring of the entry-point function. The label is the
-reference program (HumanEval: ``prompt + canonical_solution``); ``meta`` keeps ``task_id``,
-``tests`` and the rest.
+1-10, ``test`` 11-510, ``validation`` 511-600, ``train`` 601-974). One input field ``text`` and
+the reference code as label, as the where-ICL paper's code builds them: MBPP ``text`` -> ``code``;
+HumanEval: the prompt's text between its first two triple double quotes, stripped (the whole
+prompt when it has none) ->
+``canonical_solution`` (the function body). ``meta`` keeps ``task_id``, ``tests``, the HumanEval
+``prompt``/``entry_point`` and ``docstring`` (the entry point's own docstring, dedented).
 """
 
 from __future__ import annotations
@@ -94,18 +96,24 @@ def _docstring(prompt: str, entry_point: str, where: str) -> str:
     raise DataError(f"{where}: no docstring for entry point {entry_point!r}")
 
 
+def _paper_question(prompt: str) -> str:
+    """The where-ICL paper's HumanEval question: the text between the first two triple quotes,
+    stripped; the whole prompt when it has no triple double quotes."""
+    return prompt.split('"""')[1].strip() if '"""' in prompt else prompt
+
+
 def _humaneval(rows: list[Mapping[str, Any]], wheres: list[str], source: str) -> Task:
     examples = [
-        Example({"text": _docstring(r["prompt"], r["entry_point"], w)},
-                r["prompt"] + r["canonical_solution"],
+        Example({"text": _paper_question(r["prompt"])}, r["canonical_solution"],
                 {"where": w, "task_id": r["task_id"], "prompt": r["prompt"],
-                 "entry_point": r["entry_point"], "canonical_solution": r["canonical_solution"],
-                 "tests": r["test"]})
+                 "entry_point": r["entry_point"],
+                 "docstring": _docstring(r["prompt"], r["entry_point"], w), "tests": r["test"]})
         for r, w in zip(rows, wheres)
     ]
     return make_task("humaneval", "generation", (), {"test": examples}, input_fields=("text",),
                      field_names={"text": "Task"}, source=source,
-                     notes="test = the 164 problems; text = the entry point's docstring")
+                     notes="test = the 164 problems; text = prompt.split('\"\"\"')[1].strip() "
+                           "(where-ICL paper); label = canonical_solution")
 
 
 def _mbpp_split(task_id: int) -> str:
