@@ -47,10 +47,17 @@ ScoreAgainst = Literal["gold", "shown"]
 
 KINDS: tuple[str, ...] = SettingKind.__args__  # type: ignore[attr-defined]
 
-ABSTRACT_SYMBOLS: tuple[str, ...] = tuple(
-    (lambda s: (random.Random(0).shuffle(s), s)[1])(list("@#$%*^{}"))
-)
-"""``* # ^ $ @ % } {``: ``list("@#$%*^{}")`` shuffled after ``random.seed(0)``."""
+
+
+def _abstract_symbols(seed: int = 0) -> tuple[str, ...]:
+    """``list("@#$%*^{}")`` shuffled after ``random.seed(seed)`` (task-recognition paper)."""
+    symbols = list("@#$%*^{}")
+    random.Random(seed).shuffle(symbols)
+    return tuple(symbols)
+
+
+ABSTRACT_SYMBOLS: tuple[str, ...] = _abstract_symbols(0)
+"""``* # ^ $ @ % } {``: option i is shown as symbol i, in demos and as the target."""
 
 # Replacement verbalizers of the label-relationships paper, by number of classes. A tuple of
 # ints is a permutation of the task's own labels; a tuple of strings is a new verbalizer.
@@ -172,7 +179,7 @@ def parse_setting(spec: str | LabelSetting) -> LabelSetting:
         raise PromptError(f"label setting {spec!r}: {args!r} is not a number") from None
     if args or kind in ("replacement", "flip-after", "percent-correct"):
         raise PromptError(
-            f"cannot read label setting {spec!r}; write one of {[k for k in KINDS]} with "
+            f"cannot read label setting {spec!r}; write one of {list(KINDS)} with "
             "'replacement:VARIANT', 'flip-after:F' or 'flip-after:F:f2d', 'percent-correct:P'"
         )
     return LabelSetting(kind)  # type: ignore[arg-type]

@@ -58,9 +58,12 @@ def anchors(text: str, offsets: Sequence[tuple[int, int]], special: Sequence[boo
     return out
 
 
-def _range_by_anchor(sorted_anchors: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
-    """First and one-past-last token index whose anchor lies in ``[start, end)``."""
-    keys = [a for a, _ in sorted_anchors]
+def _range_by_anchor(keys: list[int], sorted_anchors: list[tuple[int, int]], start: int,
+                     end: int) -> tuple[int, int]:
+    """First and one-past-last token index whose anchor lies in ``[start, end)``.
+
+    ``sorted_anchors`` holds ``(anchor, token index)`` sorted; ``keys`` its anchors alone.
+    """
     lo, hi = bisect.bisect_left(keys, start), bisect.bisect_left(keys, end)
     if lo == hi:
         return 0, 0
@@ -83,9 +86,10 @@ def token_spans(
     """Convert character spans to :class:`Span` objects with token ranges."""
     anchor = anchors(text, offsets, special)
     sorted_anchors = sorted((a, i) for i, a in enumerate(anchor) if a != _NO_ANCHOR)
+    keys = [a for a, _ in sorted_anchors]
     spans = []
     for cs in char_spans:
-        t0, t1 = _range_by_anchor(sorted_anchors, cs.start, cs.end)
+        t0, t1 = _range_by_anchor(keys, sorted_anchors, cs.start, cs.end)
         if t0 == t1 and cs.end > cs.start:
             t0, t1 = _range_by_overlap(offsets, special, cs.start, cs.end)
         if t0 == t1 and cs.end > cs.start:
