@@ -259,3 +259,9 @@ def test_code_tasks(local_task) -> None:
     assert mbpp.split("test")[0].meta["task_id"] == 11
     assert mbpp.split("train")[-1].meta["task_id"] == 974
     assert all(e.meta["tests"] for e in mbpp.split("test"))
+
+
+def test_translation_lines_are_stripped(local_task) -> None:
+    task = local_task("flores-spa-por")
+    texts = [t for s in task.splits.values() for e in s for t in (e.fields["source"], e.label)]
+    assert all(t == t.strip() and t for t in texts)

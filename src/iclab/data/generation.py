@@ -2,7 +2,8 @@
 
 Translation (``flores-eng-fra``, ..., ``wmt14-en-fr``, ...): each example has one input field
 ``source`` (displayed as the source language, e.g. "English") and the reference translation as
-its label; ``meta`` holds ``source_language``/``target_language`` (English names) and ``line``.
+its label (both stripped of surrounding whitespace, as the where-ICL paper's loader does);
+``meta`` holds ``source_language``/``target_language`` (English names) and ``line``.
 FLORES-200's dev split is not in the local copy, so the first :data:`POOL_SIZE` devtest lines are
 the demonstration pool (split ``train``) and the remaining lines are ``test``; WMT14 uses the same
 rule on newstest2014. The hub path applies the identical cut, so a task means the same examples
@@ -67,7 +68,9 @@ GENERATION_LOCAL_FILES: Mapping[str, tuple[str, ...]] = {
 
 def _translation_task(name: str, pairs: list[tuple[str, str, str]], src_name: str,
                       tgt_name: str, source: str) -> Task:
-    examples = [Example({"source": s}, t, {"where": where, "line": i + 1,
+    # lines are stripped, as the where-ICL paper's loader does (some spa/por lines carry
+    # leading or trailing spaces)
+    examples = [Example({"source": s.strip()}, t.strip(), {"where": where, "line": i + 1,
                                            "source_language": src_name,
                                            "target_language": tgt_name})
                 for i, (s, t, where) in enumerate(pairs)]
