@@ -45,7 +45,7 @@ def prompt_command(
     query_index: int = typer.Option(0, "--query-index", "-i", min=0,
                                     help="Which query (position among the selected queries)."),
     sampling: str = typer.Option("fixed", "--sampling",
-                                 help="fixed (MetaICL shuffle), balanced, or iid (repeat = seed)."),
+                                 help="fixed (MetaICL shuffle), balanced, choice (where-ICL), or iid (repeat = seed)."),
     test_split: str = typer.Option("test", "--split", help="Split the query comes from."),
     spans: bool = typer.Option(False, "--spans", help="Also print each span's token range."),
     model: str = typer.Option("gemma-3-270m", "--model", "-m",

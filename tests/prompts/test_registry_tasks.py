@@ -56,3 +56,15 @@ def test_qa_translation_from_registry(llama_tok) -> None:
     deu = _load("flores-eng-deu")
     assert render_text(deu, (), deu.split("test")[0], "qa-translation").startswith(
         "Translate English to German:\nQ:")
+
+
+def test_qa_code_mbpp_demos_humaneval_queries(llama_tok) -> None:
+    humaneval, mbpp = _load("humaneval"), _load("mbpp")
+    prompts = build_prompts(humaneval, llama_tok, k=2, seed=0, template="qa-code",
+                            sampling="choice", limit=1, demo_task=mbpp)
+    p = prompts[0]
+    assert p.text.startswith("Write a program for the following task:\n\nQ:")
+    assert p.text.endswith("\nA:") and p.text.count(" \nQ:") == 2
+    first = p.spans_of("demo_input")[0]
+    assert p.text[first.char_start:first.char_end] in {e.fields["text"].strip()
+                                                       for e in mbpp.split("train")}

@@ -7,7 +7,14 @@ import pytest
 
 from iclab.data.types import Example
 from iclab.errors import PromptError
-from iclab.prompts import METAICL_SEEDS, cap_test, sample_balanced, sample_fixed, sample_iid
+from iclab.prompts import (
+    METAICL_SEEDS,
+    cap_test,
+    sample_balanced,
+    sample_choice,
+    sample_fixed,
+    sample_iid,
+)
 
 POOL = tuple(Example({"sentence": f"s{i}"}, "ab"[i % 2]) for i in range(20))
 
@@ -51,3 +58,11 @@ def test_cap_test() -> None:
     capped = cap_test(POOL, 5, seed=1)
     assert len(capped) == 5 and capped == cap_test(POOL, 5, seed=1)
     assert [POOL.index(e) for e in capped] == sorted(POOL.index(e) for e in capped)
+
+
+def test_choice_is_pandas_sample() -> None:
+    s = sample_choice(POOL, 5, 3)
+    idx = [int(i) for i in np.random.RandomState(3).choice(20, 5, replace=False)]
+    assert s == tuple(POOL[i] for i in idx)  # = DataFrame.sample(n=5, random_state=3) order
+    with pytest.raises(PromptError, match="k=21"):
+        sample_choice(POOL, 21, 0)

@@ -14,6 +14,7 @@ from iclab.prompts.sampling import (
     IidSample,
     cap_test,
     sample_balanced,
+    sample_choice,
     sample_fixed,
     sample_iid,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "register_template",
     "render_text",
     "sample_balanced",
+    "sample_choice",
     "sample_demos",
     "sample_fixed",
     "sample_iid",

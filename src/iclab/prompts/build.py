@@ -11,14 +11,20 @@ from typing import Any, Literal, Mapping, Sequence
 from iclab.data.types import Example, Task
 from iclab.errors import PromptError
 from iclab.prompts.render import render_prompt
-from iclab.prompts.sampling import cap_test, sample_balanced, sample_fixed, sample_iid
+from iclab.prompts.sampling import (
+    cap_test,
+    sample_balanced,
+    sample_choice,
+    sample_fixed,
+    sample_iid,
+)
 from iclab.prompts.settings import LabelPlan, LabelSetting, apply_setting, parse_setting
 from iclab.prompts.templates import Template, get_template
 from iclab.prompts.tokens import special_mask, token_spans, tokenize_with_offsets
 from iclab.prompts.types import Prompt
 
 Overflow = Literal["error", "drop-front"]
-Sampling = Literal["fixed", "balanced", "iid"]
+Sampling = Literal["fixed", "balanced", "iid", "choice"]
 
 
 def _answer_tokens(tokenizer: Any, choices: Sequence[str], reserve: int) -> int:
@@ -127,31 +133,44 @@ def render_text(
 def sample_demos(
     task: Task, k: int, seed: int, sampling: Sampling = "fixed", pool_split: str = "train"
 ) -> tuple[Example, ...]:
-    """Sample k demos of ``task`` for ``seed`` (``fixed`` or ``balanced``; see sampling)."""
+    """Sample k demos from ``task``'s ``pool_split`` for ``seed``.
+
+    ``fixed``: MetaICL shuffle; ``balanced``: class-balanced; ``iid``: label-relationships draw
+    for repeat ``seed`` (demos only); ``choice``: where-ICL pandas sample. See
+    :mod:`iclab.prompts.sampling`.
+    """
     pool = task.split(pool_split)
     if sampling == "fixed":
         return sample_fixed(pool, k, seed)
+    if sampling == "choice":
+        return sample_choice(pool, k, seed)
     if sampling == "balanced":
         return sample_balanced(pool, k, seed, task.labels)
     if sampling == "iid":
         return tuple(pool[i] for i in sample_iid(len(pool), k, seed).demo_indices)
-    raise PromptError(f"sampling must be 'fixed', 'balanced' or 'iid', got {sampling!r}")
+    raise PromptError(
+        f"sampling must be 'fixed', 'balanced', 'iid' or 'choice', got {sampling!r}")
 
 
 def select_queries(
     task: Task, k: int, seed: int, sampling: Sampling, *, pool_split: str, test_split: str,
-    limit: int | None, test_seed: int | None,
+    limit: int | None, test_seed: int | None, demo_task: Task | None = None,
 ) -> tuple[tuple[Example, ...], list[tuple[int, Example]]]:
-    """Return (demos, [(test index, query)]) for one (task, k, seed)."""
+    """Return (demos, [(test index, query)]) for one (task, k, seed).
+
+    Demos come from ``demo_task`` (default: ``task``) split ``pool_split``; queries from
+    ``task`` split ``test_split``.
+    """
+    source = demo_task or task
     test = task.split(test_split)
-    pool = task.split(pool_split) if k > 0 or pool_split in task.splits else ()
+    pool = source.split(pool_split) if k > 0 or pool_split in source.splits else ()
     if not test:
         raise PromptError(f"task {task.name!r} has an empty {test_split!r} split")
     if sampling == "iid":
         n_test = len(test) if limit is None else min(limit, len(test))
         draw = sample_iid(len(pool), k, seed, test_size=len(test), n_test=n_test)
         return tuple(pool[i] for i in draw.demo_indices), [(i, test[i]) for i in draw.test_indices]
-    demos = sample_demos(task, k, seed, sampling, pool_split) if k > 0 else ()
+    demos = sample_demos(source, k, seed, sampling, pool_split) if k > 0 else ()
     capped = cap_test(range(len(test)), limit, test_seed)
     return demos, [(int(i), test[int(i)]) for i in capped]
 
@@ -173,17 +192,21 @@ def build_prompts(
     max_length: int | None = None,
     overflow: Overflow = "error",
     reserve: int = 0,
+    demo_task: Task | None = None,
 ) -> list[Prompt]:
     """Build every query's prompt for one (task, k, seed, setting), sharing the same demos.
 
-    ``sampling="fixed"`` (MetaICL shuffle with ``seed``), ``"balanced"``, or ``"iid"`` (the
-    label-relationships draw for repeat ``seed``: test indices, then demos with replacement).
-    ``limit``/``test_seed`` cap the test split (see :func:`cap_test`). Each prompt's meta records
-    ``query_index``, the query's position in the test split.
+    ``sampling="fixed"`` (MetaICL shuffle with ``seed``), ``"balanced"``, ``"choice"`` (where-ICL
+    pandas sample) or ``"iid"`` (the label-relationships draw for repeat ``seed``: test
+    indices, then demos with replacement). ``limit``/``test_seed`` cap the test split (see
+    :func:`cap_test`). ``demo_task`` takes the demos from another task (MBPP demos for
+    HumanEval queries). Each prompt's meta records ``query_index``, the query's position in
+    the test split.
     """
     demos, queries = select_queries(task, k, seed, sampling, pool_split=pool_split,
-                                    test_split=test_split, limit=limit, test_seed=test_seed)
-    pool = task.splits.get(pool_split, ())
+                                    test_split=test_split, limit=limit, test_seed=test_seed,
+                                    demo_task=demo_task)
+    pool = (demo_task or task).splits.get(pool_split, ())
     return [
         build_prompt(task, demos, q, template, setting, tokenizer, seed=seed, pool=pool,
                      variables=variables, max_length=max_length, overflow=overflow,

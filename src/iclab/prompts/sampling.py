@@ -5,6 +5,9 @@
 - :func:`sample_iid`: label-relationships paper. Per repeat r, ``np.random.default_rng(200 + r)``
   first draws the test indices (without replacement), then k demo indices i.i.d. **with**
   replacement from the pool; all label settings of a repeat share them.
+- :func:`sample_choice`: where-ICL paper. pandas ``DataFrame.sample(n=k, random_state=seed)``,
+  i.e. ``np.random.RandomState(seed).choice(len(pool), k, replace=False)`` in draw order; the
+  same k examples for every test item.
 - :func:`sample_balanced`: class-balanced k (an option of ours, not a paper's).
 - :func:`cap_test`: at most n test examples, the first n or a seeded subset.
 """
@@ -51,6 +54,18 @@ def sample_fixed(pool: Sequence[Example], k: int, seed: int) -> tuple[Example, .
     order = list(range(len(pool)))
     np.random.RandomState(seed).shuffle(order)  # same stream as np.random.seed + shuffle
     return tuple(pool[i] for i in order[:k])
+
+
+def sample_choice(pool: Sequence[Example], k: int, seed: int) -> tuple[Example, ...]:
+    """Where-ICL sampling: ``RandomState(seed).choice(len(pool), k, replace=False)``, in draw
+    order (what pandas ``DataFrame.sample(n=k, random_state=seed)`` returns).
+
+    Raises:
+        PromptError: k is larger than the pool.
+    """
+    _check_k(k, pool, "demonstrations")
+    idx = np.random.RandomState(seed).choice(len(pool), k, replace=False)
+    return tuple(pool[int(i)] for i in idx)
 
 
 @dataclass(frozen=True)
