@@ -41,6 +41,9 @@ app.add_typer(tasks_app, name="tasks")
 from iclab.cli_prompt import prompt_command  # noqa: E402
 
 app.command("prompt")(prompt_command)
+from iclab.cli_run import register as register_run_verbs  # noqa: E402
+
+register_run_verbs(app)
 from iclab.cli_synth import synth  # noqa: E402
 
 app.command("synth")(synth)

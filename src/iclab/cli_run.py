@@ -1,0 +1,84 @@
+"""``iclab run`` (execute a YAML sweep into a resumable run directory) and ``iclab results``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+class ExecutorName(str, Enum):
+    """Where cells run."""
+
+    local = "local"
+    ray = "ray"
+
+
+def run_command(
+    config: Path = typer.Argument(..., help="The YAML run config (analysis + grid + params)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory (created; resumable)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the cells and a cost estimate."),
+    executor: ExecutorName = typer.Option(ExecutorName.local, "--executor",
+                                          help="local: this process; ray: a Ray cluster."),
+    address: Optional[str] = typer.Option(
+        None, "--address", help="Ray: 'auto', HOST:PORT or ray://HOST:10001; "
+        "default: start a local Ray instance."),
+    gpus_per_actor: Optional[float] = typer.Option(
+        None, "--gpus-per-actor", help="Ray: GPUs per model actor (default 1 if the cluster "
+        "has GPUs, else 0)."),
+    cpus_per_actor: float = typer.Option(1.0, "--cpus-per-actor", help="Ray: CPUs per actor."),
+    device: Optional[str] = typer.Option(None, "--device", help="Torch device (default: "
+                                         "CUDA when available, else CPU)."),
+    wandb: bool = typer.Option(False, "--wandb", help="Also log to Weights & Biases "
+                               "(offline unless WANDB_API_KEY is set)."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="Hide the progress bar."),
+) -> None:
+    """Run every cell of CONFIG's grid into OUT; re-running skips finished cells."""
+    from iclab.runs.ray_exec import RayOptions
+    from iclab.runs.runner import describe, execute, plan
+
+    if executor is not ExecutorName.ray and (address or gpus_per_actor is not None):
+        raise typer.BadParameter("--address/--gpus-per-actor need --executor ray")
+    p = plan(config, out)
+    if dry_run:
+        typer.echo(describe(p))
+        return
+    typer.echo(f"{len(p.pending)} of {len(p.cells)} cells to run into {out}", err=True)
+    ray = RayOptions(address, gpus_per_actor, cpus_per_actor)
+    summary = execute(p, out, executor=executor.value, ray=ray, wandb=wandb, device=device,
+                      progress=not no_progress)
+    typer.echo(f"{summary.finished} cells finished; results in {out} "
+               f"(iclab.load_results({str(out)!r}))", err=True)
+    if summary.failed:
+        for cell, error in summary.failed[:5]:
+            typer.echo(f"  failed {cell.id} {cell.to_dict()}: {error}", err=True)
+        typer.echo(f"error: {len(summary.failed)} cell(s) failed (tracebacks in the store's "
+                   "'failures' table); run again to retry them", err=True)
+        raise typer.Exit(code=1)
+
+
+def results_command(
+    run_dir: Path = typer.Argument(..., help="A run directory written by `iclab run`."),
+    csv: Optional[Path] = typer.Option(None, "--csv", help="Write all result rows to CSV."),
+    parquet: Optional[Path] = typer.Option(None, "--parquet", help="Write them to parquet "
+                                           "(needs pyarrow)."),
+) -> None:
+    """Summarize a run directory's results, or export them to CSV/parquet."""
+    from iclab.runs.results import export, load_results
+
+    if csv is None and parquet is None:
+        frame = load_results(run_dir)
+        cells = frame["cell"].nunique() if len(frame) else 0
+        typer.echo(f"{len(frame)} result rows from {cells} cells in {run_dir}")
+        typer.echo(f"columns: {', '.join(map(str, frame.columns))}")
+        return
+    for path in export(run_dir, csv=csv, parquet=parquet):
+        typer.echo(f"wrote {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run`` and ``results`` to the main app."""
+    app.command("run")(run_command)
+    app.command("results")(results_command)
