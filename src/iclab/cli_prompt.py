@@ -9,6 +9,7 @@ import typer
 
 from iclab.errors import PromptError
 from iclab.prompts.build import build_prompt, render_text, select_queries
+from iclab.prompts.settings import parse_setting
 from iclab.prompts.types import Prompt, Span
 
 
@@ -55,21 +56,23 @@ def prompt_command(
     from iclab.data import load_task
 
     loaded = load_task(task)
-    demos, queries = select_queries(loaded, shots, seed, sampling,  # type: ignore[arg-type]
-                                    pool_split="train", test_split=test_split, limit=None,
-                                    test_seed=None)
-    if query_index >= len(queries):
+    qs = select_queries(loaded, shots, seed, sampling, test_split=test_split)  # type: ignore[arg-type]
+    if query_index >= len(qs.queries):
         raise PromptError(f"--query-index {query_index} is out of range: task {loaded.name!r} "
-                          f"has {len(queries)} queries in split {test_split!r}")
-    index, query = queries[query_index]
+                          f"has {len(qs.queries)} queries in split {test_split!r}")
+    index, query = qs.queries[query_index]
     pool = loaded.splits.get("train", ())
+    setting = parse_setting(labels)
+    draws = (qs.label_draws[query_index]
+             if qs.label_draws and setting.kind == "random-empirical" else None)
     if not spans:
-        text = render_text(loaded, demos, query, template, labels, seed=seed, pool=pool)
+        text = render_text(loaded, qs.demos, query, template, setting, seed=seed, pool=pool,
+                           pool_draws=draws)
         typer.echo(text, nl=sys.stdout.isatty())
         return
     from iclab.models import load_tokenizer
 
-    prompt = build_prompt(loaded, demos, query, template, labels, load_tokenizer(model),
-                          seed=seed, pool=pool, meta={"query_index": index})
+    prompt = build_prompt(loaded, qs.demos, query, template, setting, load_tokenizer(model),
+                          seed=seed, pool=pool, pool_draws=draws, meta={"query_index": index})
     typer.echo(prompt.text)
     typer.echo(format_spans(prompt))

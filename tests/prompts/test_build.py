@@ -154,3 +154,22 @@ def test_token_range_covers_all_demos(llama_tok, sst2) -> None:
     demos = p.spans_of("demo")
     assert p.token_range("demo") == (demos[0].tok_start, demos[-1].tok_end)
     assert p.token_range("instruction") == (0, 0)
+
+
+def test_iid_random_empirical_continues_the_repeat_generator(llama_tok, sst2) -> None:
+    import numpy as np
+
+    prompts = build_prompts(sst2, llama_tok, k=3, seed=1, template="label-relationships",
+                            setting="random-empirical", sampling="iid", limit=2)
+    rng = np.random.default_rng(201)
+    test_idx = [int(i) for i in rng.choice(range(2), 2, replace=False)]
+    demo_idx = [int(i) for i in rng.choice(range(6), 3)]
+    train = sst2.splits["train"]
+    for p, t in zip(prompts, test_idx):
+        assert dict(p.meta)["query_index"] == t
+        shown = [p.text[s.char_start:s.char_end] for s in p.spans_of("demo_label")]
+        drawn = [train[int(rng.choice(range(6), 1)[0])].label for _ in range(3)]
+        assert shown == drawn  # re-drawn per query, as the paper's code does
+        inputs = [p.text[s.char_start:s.char_end] for s in p.spans_of("demo_input")]
+        assert inputs == [train[i].fields["sentence"] for i in demo_idx]
+        assert p.demo_targets == tuple(sst2.label_index(train[i].label) for i in demo_idx)

@@ -7,7 +7,14 @@ Typical use::
                             setting="abstract")
 """
 
-from iclab.prompts.build import build_prompt, build_prompts, render_text, sample_demos
+from iclab.prompts.build import (
+    QuerySet,
+    build_prompt,
+    build_prompts,
+    render_text,
+    sample_demos,
+    select_queries,
+)
 from iclab.prompts.render import task_variables
 from iclab.prompts.sampling import (
     METAICL_SEEDS,
@@ -33,6 +40,7 @@ __all__ = [
     "ABSTRACT_SYMBOLS",
     "METAICL_SEEDS",
     "PRESETS",
+    "QuerySet",
     "REPLACEMENTS",
     "IidSample",
     "LabelPlan",
@@ -54,6 +62,7 @@ __all__ = [
     "sample_demos",
     "sample_fixed",
     "sample_iid",
+    "select_queries",
     "task_variables",
     "template_names",
 ]

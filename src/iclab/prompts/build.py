@@ -6,6 +6,7 @@ demos of one (task, k, seed, setting) and builds every query's prompt with them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal, Mapping, Sequence
 
 from iclab.data.types import Example, Task
@@ -49,6 +50,7 @@ def build_prompt(
     *,
     seed: int = 0,
     pool: Sequence[Example] | None = None,
+    pool_draws: Sequence[int] | None = None,
     variables: Mapping[str, str] | None = None,
     max_length: int | None = None,
     overflow: Overflow = "error",
@@ -67,6 +69,7 @@ def build_prompt(
         tokenizer: a fast HF tokenizer (offset mapping needed).
         seed: the demo seed (used by seeded settings).
         pool: the training pool (``random-empirical`` draws from it).
+        pool_draws: ``random-empirical`` only: the pool index of each demo's label.
         variables: template variable overrides (e.g. ``{"target_language": "German"}``).
         max_length: the model's context window in tokens; None skips the check.
         overflow: ``"error"``, or ``"drop-front"`` to drop demos from the front until it fits.
@@ -82,7 +85,7 @@ def build_prompt(
     _check_overflow(overflow)
     tpl = get_template(template)
     st = parse_setting(setting)
-    plan = apply_setting(st, task, demos, query, seed=seed, pool=pool)
+    plan = apply_setting(st, task, demos, query, seed=seed, pool=pool, pool_draws=pool_draws)
     choices = tuple(tpl.label_lead + w for w in plan.choices)
     extra = _answer_tokens(tokenizer, choices, reserve) if max_length else 0
     drop = 0
@@ -123,10 +126,12 @@ def render_text(
     *,
     seed: int = 0,
     pool: Sequence[Example] | None = None,
+    pool_draws: Sequence[int] | None = None,
     variables: Mapping[str, str] | None = None,
 ) -> str:
     """Return the exact prompt text, without tokenizing (for previews and tests)."""
-    plan: LabelPlan = apply_setting(setting, task, demos, query, seed=seed, pool=pool)
+    plan: LabelPlan = apply_setting(setting, task, demos, query, seed=seed, pool=pool,
+                                    pool_draws=pool_draws)
     return render_prompt(task, demos, plan.shown, query, get_template(template), variables).text
 
 
@@ -152,14 +157,32 @@ def sample_demos(
         f"sampling must be 'fixed', 'balanced', 'iid' or 'choice', got {sampling!r}")
 
 
+@dataclass(frozen=True)
+class QuerySet:
+    """The demos of one (task, k, seed) and the queries they serve.
+
+    Attributes:
+        demos: demonstrations in prompt order.
+        queries: ``(position in the test split, example)`` in evaluation order.
+        label_draws: per query, the pool indices of random-empirical labels when the
+            label-relationships stream is reproduced (``iid`` sampling); else None.
+    """
+
+    demos: tuple[Example, ...]
+    queries: tuple[tuple[int, Example], ...]
+    label_draws: tuple[tuple[int, ...], ...] | None = None
+
+
 def select_queries(
-    task: Task, k: int, seed: int, sampling: Sampling, *, pool_split: str, test_split: str,
-    limit: int | None, test_seed: int | None, demo_task: Task | None = None,
-) -> tuple[tuple[Example, ...], list[tuple[int, Example]]]:
-    """Return (demos, [(test index, query)]) for one (task, k, seed).
+    task: Task, k: int, seed: int, sampling: Sampling = "fixed", *, pool_split: str = "train",
+    test_split: str = "test", limit: int | None = None, test_seed: int | None = None,
+    demo_task: Task | None = None,
+) -> QuerySet:
+    """Sample the demos of one (task, k, seed) and select its queries.
 
     Demos come from ``demo_task`` (default: ``task``) split ``pool_split``; queries from
-    ``task`` split ``test_split``.
+    ``task`` split ``test_split``, capped by ``limit``/``test_seed`` (``iid``: drawn by the
+    repeat's generator, as in the label-relationships paper).
     """
     source = demo_task or task
     test = task.split(test_split)
@@ -169,10 +192,12 @@ def select_queries(
     if sampling == "iid":
         n_test = len(test) if limit is None else min(limit, len(test))
         draw = sample_iid(len(pool), k, seed, test_size=len(test), n_test=n_test)
-        return tuple(pool[i] for i in draw.demo_indices), [(i, test[i]) for i in draw.test_indices]
+        draws = tuple(draw.label_draws(len(pool), n_test)) if pool else None
+        return QuerySet(tuple(pool[i] for i in draw.demo_indices),
+                        tuple((i, test[i]) for i in draw.test_indices), draws)
     demos = sample_demos(source, k, seed, sampling, pool_split) if k > 0 else ()
     capped = cap_test(range(len(test)), limit, test_seed)
-    return demos, [(int(i), test[int(i)]) for i in capped]
+    return QuerySet(demos, tuple((int(i), test[int(i)]) for i in capped))
 
 
 def build_prompts(
@@ -198,18 +223,21 @@ def build_prompts(
 
     ``sampling="fixed"`` (MetaICL shuffle with ``seed``), ``"balanced"``, ``"choice"`` (where-ICL
     pandas sample) or ``"iid"`` (the label-relationships draw for repeat ``seed``: test
-    indices, then demos with replacement). ``limit``/``test_seed`` cap the test split (see
+    indices, then demos with replacement; ``random-empirical`` labels then continue that
+    generator, re-drawn for every query as the paper's code does). ``limit``/``test_seed`` cap the test split (see
     :func:`cap_test`). ``demo_task`` takes the demos from another task (MBPP demos for
     HumanEval queries). Each prompt's meta records ``query_index``, the query's position in
     the test split.
     """
-    demos, queries = select_queries(task, k, seed, sampling, pool_split=pool_split,
-                                    test_split=test_split, limit=limit, test_seed=test_seed,
-                                    demo_task=demo_task)
+    qs = select_queries(task, k, seed, sampling, pool_split=pool_split, test_split=test_split,
+                        limit=limit, test_seed=test_seed, demo_task=demo_task)
     pool = (demo_task or task).splits.get(pool_split, ())
+    st = parse_setting(setting)
+    paper_draws = qs.label_draws if st.kind == "random-empirical" and st.seed is None else None
     return [
-        build_prompt(task, demos, q, template, setting, tokenizer, seed=seed, pool=pool,
-                     variables=variables, max_length=max_length, overflow=overflow,
-                     reserve=reserve, meta={"query_index": i, "sampling": sampling})
-        for i, q in queries
+        build_prompt(task, qs.demos, q, template, st, tokenizer, seed=seed, pool=pool,
+                     pool_draws=paper_draws[n] if paper_draws else None, variables=variables,
+                     max_length=max_length, overflow=overflow, reserve=reserve,
+                     meta={"query_index": i, "sampling": sampling})
+        for n, (i, q) in enumerate(qs.queries)
     ]

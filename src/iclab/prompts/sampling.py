@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence, TypeVar
 
 import numpy as np
@@ -75,6 +75,20 @@ class IidSample:
     repeat: int
     demo_indices: tuple[int, ...]
     test_indices: tuple[int, ...]
+    rng_state: dict = field(default_factory=dict, compare=False, repr=False)
+    """The generator's state after these draws (random labels continue from it)."""
+
+    def label_draws(self, pool_size: int, n_queries: int) -> list[tuple[int, ...]]:
+        """Pool indices of the label-relationships paper's random labels, per query.
+
+        Its code re-draws the demos' random labels for every query, continuing the repeat's
+        generator: for each query in order, for each demo, ``rng.choice(range(pool_size), 1)``.
+        """
+        rng = np.random.default_rng()
+        rng.bit_generator.state = self.rng_state
+        k = len(self.demo_indices)
+        return [tuple(int(rng.choice(range(pool_size), 1)[0]) for _ in range(k))
+                for _ in range(n_queries)]
 
 
 def sample_iid(
@@ -102,7 +116,7 @@ def sample_iid(
     if n_test > 0:
         test_idx = tuple(int(i) for i in rng.choice(range(test_size), n_test, replace=False))
     demo_idx = tuple(int(i) for i in rng.choice(range(pool_size), k)) if k else ()
-    return IidSample(repeat, demo_idx, test_idx)
+    return IidSample(repeat, demo_idx, test_idx, rng.bit_generator.state)
 
 
 def sample_balanced(

@@ -13,7 +13,8 @@ gold                   gold word                                                
 random                 ``random.seed(0)``; ``random.choice(labels)`` per demo    gold
                        (task-recognition paper; same draws for every seed)
 random-empirical       label of a uniformly drawn pool example                   gold
-                       (``np.random.default_rng(seed)``; label-relationships)
+                       (``np.random.default_rng(seed)``, or the paper's per-query
+                       draws passed as ``pool_draws``; label-relationships)
 abstract               option i -> i-th of ``* # ^ $ @ % } {``                   shown
                        (``random.seed(0)`` shuffle of ``@#$%*^{}``); also choices
 replacement:VARIANT    gold class through the variant's verbalizer; also choices  shown
@@ -203,7 +204,8 @@ def _gold(task: Task, examples: Sequence[Example]) -> list[int]:
 
 
 def _shown_classes(
-    setting: LabelSetting, task: Task, gold: list[int], seed: int, pool: Sequence[Example] | None
+    setting: LabelSetting, task: Task, gold: list[int], seed: int,
+    pool: Sequence[Example] | None, pool_draws: Sequence[int] | None = None,
 ) -> list[int]:
     """Class index shown for each demo, for every kind except abstract/replacement/gold."""
     k, n = len(task.labels), len(gold)
@@ -214,8 +216,12 @@ def _shown_classes(
         if not pool:
             raise PromptError(f"label setting 'random-empirical' needs a non-empty training pool "
                               f"for task {task.name!r}")
-        rng = np.random.default_rng(seed if setting.seed is None else setting.seed)
-        return [task.label_index(pool[int(rng.choice(len(pool), 1)[0])].label) for _ in range(n)]
+        if pool_draws is None:
+            rng = np.random.default_rng(seed if setting.seed is None else setting.seed)
+            pool_draws = [int(rng.choice(len(pool), 1)[0]) for _ in range(n)]
+        if len(pool_draws) != n:
+            raise PromptError(f"{len(pool_draws)} pool draws for {n} demos")
+        return [task.label_index(pool[i].label) for i in pool_draws]
     if setting.kind == "flip-after":
         f = setting.flip_at or 0
         if setting.direction == "d2f":
@@ -251,6 +257,7 @@ def apply_setting(
     *,
     seed: int = 0,
     pool: Sequence[Example] | None = None,
+    pool_draws: Sequence[int] | None = None,
 ) -> LabelPlan:
     """Apply a label setting to one prompt's demos.
 
@@ -261,6 +268,8 @@ def apply_setting(
         query: the query (keeps its gold label).
         seed: the demo seed (percent-correct and random-empirical draw from it).
         pool: training examples (random-empirical draws labels from them).
+        pool_draws: for random-empirical, the pool index of each demo's label (the
+            label-relationships draws, :meth:`IidSample.label_draws`); None draws afresh.
 
     Returns:
         The :class:`LabelPlan`.
@@ -282,7 +291,7 @@ def apply_setting(
     else:
         words = tuple(task.labels)
     shown = gold if setting.kind in ("gold", "abstract", "replacement") else _shown_classes(
-        setting, task, gold, seed, pool)
+        setting, task, gold, seed, pool, pool_draws)
     demo_targets = gold if setting.scored == "gold" else shown
     return LabelPlan(
         shown=tuple(words[c] for c in shown),
