@@ -1,0 +1,146 @@
+"""A layer sweep (mask from L = 0..n_layers) that computes shared work once.
+
+Masking from layer L changes nothing below L, and never changes a row that sees no blocked key
+(see :func:`recompute_start`). So one unmasked pass provides, once per sweep:
+
+- the KV cache of the unaffected prefix ``[0, R)`` at every layer (reused by every point),
+- the hidden states entering every layer for the affected rows ``[R, T)``,
+- the full unmasked KV cache (layers below L of point L are exactly these).
+
+Point L then runs only layers ``>= L`` and only rows ``>= R``, starting from the stored input
+of layer L (:func:`iclab.engine.layer_skip.skip_layers`), with the mask active. The result
+equals an independent masked run (tested), and its cache covers every layer, ready for masked
+generation under ``mask_context(model, point.mask)``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+import torch
+from transformers import DynamicCache
+
+from iclab.engine.layer_skip import capture_layer_inputs, skip_layers
+from iclab.engine.masking import ContextMask, RowMask, mask_context
+from iclab.engine.types import EngineError
+
+
+def fork_cache(cache: Any) -> Any:
+    """A copy of a dynamic cache that can be extended without changing the original.
+
+    Layer objects are copied shallowly: updates concatenate into new tensors, so the original's
+    tensors are never written to; per-layer counters (sliding-window ``cumulative_length``)
+    advance independently.
+    """
+    out = copy.copy(cache)
+    out.layers = [copy.copy(layer) for layer in cache.layers]
+    return out
+
+
+def recompute_start(rows: Sequence[RowMask], sink: int, length: int) -> int:
+    """First position a mask can change, ``R``, in ``[1, length - 1]``.
+
+    Row r changes only if ``r >= rows_from`` and some blocked key ``k`` with ``sink <= k < r``
+    exists (its own key stays visible), so rows before ``max(rows_from, first blocked + 1)``
+    are exact copies of the unmasked run at every layer.
+    """
+    starts = []
+    for rm in rows:
+        firsts = [max(s, sink) for s, e in rm.blocked if max(s, sink) < e]
+        starts.append(max(rm.rows_from, min(firsts) + 1) if firsts else length)
+    return max(1, min(min(starts), length - 1))
+
+
+@dataclass
+class SweepBase:
+    """The shared, unmasked part of a sweep.
+
+    Attributes:
+        input_ids: (B, T) the sequences.
+        mask: the mask (its ``from_layer`` is replaced per point).
+        start: R, the first recomputed row.
+        prefix_cache: KV of ``[0, R)`` at every layer.
+        full_cache: unmasked KV of ``[0, T)`` at every layer.
+        layer_inputs: per layer l, hidden states (B, T - R, H) entering layer l for rows R..T-1.
+        hidden: (B, T - R, H) unmasked last hidden states (after the final norm).
+    """
+
+    input_ids: torch.Tensor
+    mask: ContextMask
+    start: int
+    prefix_cache: Any
+    full_cache: Any
+    layer_inputs: dict[int, torch.Tensor]
+    hidden: torch.Tensor
+
+
+@dataclass
+class SweepPoint:
+    """One point of a sweep: masking from ``from_layer``.
+
+    Attributes:
+        from_layer: first masked layer (``n_layers``: unmasked baseline).
+        start: R; ``hidden[:, i]`` is position ``start + i``.
+        hidden: (B, T - R, H) last hidden states (after the final norm).
+        cache: KV of all T tokens at every layer, for generation under ``mask_context``.
+        mask: the mask of this point.
+    """
+
+    from_layer: int
+    start: int
+    hidden: torch.Tensor
+    cache: Any
+    mask: ContextMask
+
+
+def _body(model: Any, ids: torch.Tensor, cache: Any) -> torch.Tensor:
+    """Run the decoder body, extending ``cache``; return the last hidden states (B, t, H)."""
+    out = model.get_decoder()(input_ids=ids, past_key_values=cache, use_cache=True)
+    return out.last_hidden_state
+
+
+def sweep_base(model: Any, input_ids: torch.Tensor, mask: ContextMask) -> SweepBase:
+    """Run the unmasked model once and keep what every sweep point shares."""
+    if input_ids.ndim != 2 or input_ids.shape[1] < 2:
+        raise EngineError("a sweep needs input_ids of shape (B, T) with T >= 2")
+    start = recompute_start(mask.rows, mask.sink, input_ids.shape[1])
+    store: dict[int, torch.Tensor] = {}
+    with torch.inference_mode():
+        prefix = DynamicCache(config=model.config)
+        _body(model, input_ids[:, :start], prefix)
+        full = fork_cache(prefix)
+        with capture_layer_inputs(model, store):
+            hidden = _body(model, input_ids[:, start:], full)
+    return SweepBase(input_ids, mask, start, prefix, full, dict(store), hidden)
+
+
+def run_point(model: Any, base: SweepBase, from_layer: int) -> SweepPoint:
+    """Masked run from ``from_layer``, computing only layers >= from_layer on rows >= R."""
+    n = len(base.layer_inputs)
+    if not 0 <= from_layer <= n:
+        raise EngineError(f"from_layer must be in 0..{n}, got {from_layer}")
+    mask = base.mask.at(from_layer)
+    if from_layer == n:
+        return SweepPoint(n, base.start, base.hidden, fork_cache(base.full_cache), mask)
+    cache = fork_cache(base.prefix_cache)
+    below = range(from_layer)
+    with torch.inference_mode(), mask_context(model, mask), \
+            skip_layers(model, below, base.layer_inputs[from_layer]):
+        hidden = _body(model, base.input_ids[:, base.start:], cache)
+    for i in below:  # layers below L are unmasked: take the full run's KV
+        cache.layers[i] = copy.copy(base.full_cache.layers[i])
+    return SweepPoint(from_layer, base.start, hidden, cache, mask)
+
+
+def layer_sweep(model: Any, input_ids: torch.Tensor, mask: ContextMask,
+                layers: Sequence[int] | None = None) -> Iterator[SweepPoint]:
+    """Yield a :class:`SweepPoint` for each ``from_layer`` in ``layers`` (default 0..n_layers).
+
+    ``mask.from_layer`` is ignored; its rows and sink define the mask of every point.
+    """
+    base = sweep_base(model, input_ids, mask)
+    n = len(base.layer_inputs)
+    for layer in (range(n + 1) if layers is None else layers):
+        yield run_point(model, base, layer)
