@@ -122,6 +122,9 @@ def test_context_window_error_and_drop_front(llama_tok, sst2) -> None:
     labels = [dropped.text[s.char_start:s.char_end] for s in dropped.spans_of("demo_label")]
     shown = ["positive", "negative", "positive", "positive", "negative", "positive"]
     assert labels == shown[meta["dropped"]:]  # the setting applies to the full demo list
+    with pytest.raises(PromptError, match="k=0 .* even with every demo dropped"):
+        build_prompt(sst2, demos, q, "default", "gold", llama_tok, max_length=3,
+                     overflow="drop-front")
     with pytest.raises(PromptError, match="overflow must be"):
         build_prompt(sst2, demos, q, "default", "gold", llama_tok, overflow="truncate")
 

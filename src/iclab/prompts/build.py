@@ -96,10 +96,11 @@ def build_prompt(
         if max_length is None or len(ids) + extra <= max_length:
             break
         if overflow == "error" or drop == len(demos):
+            hint = ("even with every demo dropped" if overflow == "drop-front"
+                    else "use fewer shots or overflow='drop-front'")
             raise PromptError(
                 f"prompt for task {task.name!r} with k={len(kept)} is {len(ids)} tokens "
-                f"(+{extra} for the answer), longer than max_length={max_length}; use fewer "
-                "shots or overflow='drop-front'"
+                f"(+{extra} for the answer), longer than max_length={max_length}; {hint}"
             )
         drop += 1
     spans = token_spans(rendered.text, rendered.spans, offsets, special_mask(tokenizer, ids))
