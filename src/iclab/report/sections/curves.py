@@ -1,0 +1,114 @@
+"""The ``curves`` section: per-position ICL metrics under label settings, CIs over repeats."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from iclab.metrics.stats import bootstrap_mean
+from iclab.report.blocks import Section, Table, Text
+from iclab.report.plots import plot_icl_curves
+from iclab.report.plots._common import require_columns
+from iclab.report.sections.registry import (config_keys, constant_config, failures_note,
+                                            groups, register_section, varying)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+METRICS = ("accuracy", "loglik", "entropy", "label_mass")
+"""Per-position metric columns the section plots, in this order, when present."""
+
+REPEAT_KEYS = ("repeat", "seed")
+"""Columns that index repeats (aggregated over, never a line of their own)."""
+
+_FLIP = re.compile(r"^flip-after:(\d+)")
+
+
+def aggregate_curves(df: pd.DataFrame, metric: str, level: float = 0.95) -> pd.DataFrame:
+    """Mean and bootstrap CI of ``metric`` over repeats, per (labels, position).
+
+    Args:
+        df: rows with ``labels``, ``position`` (demonstrations before the predicted one) and
+            the metric column; every other row with the same (labels, position) is a repeat.
+        metric: the metric column.
+        level: confidence level of the intervals.
+
+    Returns:
+        Columns ``setting``, ``demos``, ``mean``, ``lo``, ``hi``, ``n`` (the
+        :func:`iclab.report.plots.plot_icl_curves` input).
+    """
+    import pandas as pd
+
+    records = []
+    for (setting, position), part in df.groupby(["labels", "position"], sort=False):
+        values = part[metric].dropna().astype(float).to_numpy()
+        if values.size == 0:
+            continue
+        interval = bootstrap_mean(values, level=level)
+        records.append({"setting": str(setting), "demos": int(position),
+                        "mean": interval.mean, "lo": interval.lo, "hi": interval.hi,
+                        "n": int(values.size)})
+    return pd.DataFrame.from_records(records, columns=["setting", "demos", "mean", "lo", "hi",
+                                                       "n"])
+
+
+def flip_point(settings: Sequence[str]) -> int | None:
+    """F when exactly one flip point appears among ``flip-after:F[:dir]`` settings."""
+    points = {int(m.group(1)) for s in settings if (m := _FLIP.match(str(s)))}
+    return points.pop() if len(points) == 1 else None
+
+
+def final_table(curves: Mapping[str, pd.DataFrame], caption: str) -> Table:
+    """The last position of each setting: mean [lo, hi] of each metric."""
+    metrics = list(curves)
+    settings = list(dict.fromkeys(s for c in curves.values() for s in c["setting"]))
+    rows = []
+    for setting in settings:
+        row = [setting]
+        for metric in metrics:
+            part = curves[metric][curves[metric]["setting"] == setting]
+            last = part.loc[part["demos"].idxmax()] if len(part) else None
+            row.append("—" if last is None else
+                       f"{last['mean']:.3f} [{last['lo']:.3f}, {last['hi']:.3f}] @ "
+                       f"{int(last['demos'])}")
+        rows.append(row)
+    return Table(["setting", *metrics], rows, caption)
+
+
+def curves_section(df: pd.DataFrame, summary: Mapping[str, Any]) -> Section:
+    """Accuracy / log-likelihood / entropy vs number of demonstrations, per label setting.
+
+    Rows need ``labels`` (the label setting, e.g. ``gold``, ``random``, ``flip-after:16``),
+    ``position`` (demonstrations before the predicted one; 0 is zero-shot) and at least one of
+    :data:`METRICS`; ``repeat`` (or ``seed``) indexes repeats. One set of figures per value of
+    the other varying config keys (e.g. model, task); bands are 95 % bootstrap CIs over
+    repeats; a ``flip-after:F`` setting draws the flip point.
+    """
+    require_columns(df, ("labels", "position"), "the curves section")
+    metrics = [m for m in METRICS if m in df.columns]
+    if not metrics:
+        require_columns(df, METRICS[:1], "the curves section")
+    keys = config_keys(df, summary, measurements=(*METRICS, "position"))
+    by = varying(df, keys, exclude=("labels", "position", *REPEAT_KEYS))
+    blocks: list[Any] = [*failures_note(summary)]
+    shared = constant_config(df, [k for k in keys if k not in ("labels", *REPEAT_KEYS)])
+    if shared:
+        blocks.append(Text(f"Shared by every cell: {shared}."))
+    for label, part in groups(df, by):
+        suffix = "" if label == "all" else f" — {label}"
+        curves = {m: aggregate_curves(part, m) for m in metrics}
+        flip = flip_point(list(part["labels"].unique()))
+        for metric, data in curves.items():
+            fig = plot_icl_curves(data, metric=metric, flip_point=flip,
+                                  title=f"{metric}{suffix}")
+            blocks.append(fig)
+        repeats = int(max(c["n"].max() for c in curves.values()))
+        blocks.append(final_table(curves, f"Final position{suffix}: mean [95 % CI] over up "
+                                          f"to {repeats} repeats"))
+    return Section("ICL curves under label settings", blocks, anchor="analysis-curves",
+                   intro="Each metric at every demonstration position of one teacher-forced "
+                         "pass, averaged over repeats with 95 % bootstrap confidence bands.")
+
+
+register_section("curves", curves_section)
