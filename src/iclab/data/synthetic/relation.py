@@ -64,7 +64,9 @@ def _tree_edges(rng: random.Random, nodes: list[str], cycle_prob: float) -> list
     return edges
 
 
-def _components(rng: random.Random, n_cities: int, misleading: bool) -> tuple[list[str], list[str], bool]:
+def _components(
+    rng: random.Random, n_cities: int, misleading: bool
+) -> tuple[list[str], list[str], bool]:
     """Split the cities into A's component and an optional second one; place Z.
 
     Returns (A's component, the other component, whether Z appears).
