@@ -47,6 +47,9 @@ register_run_verbs(app)
 from iclab.cli_synth import synth  # noqa: E402
 
 app.command("synth")(synth)
+from iclab.cli_curves import curves_command  # noqa: E402
+
+app.command("curves")(curves_command)
 from iclab.cli_report import report_command  # noqa: E402
 
 app.command("report")(report_command)
