@@ -38,6 +38,7 @@ def run_command(
     """Run every cell of CONFIG's grid into OUT; re-running skips finished cells."""
     from iclab.runs.ray_exec import RayOptions
     from iclab.runs.runner import describe, execute, plan
+    from iclab.runs.store import check_output_dir
 
     if executor is not ExecutorName.ray and (address or gpus_per_actor is not None):
         raise typer.BadParameter("--address/--gpus-per-actor need --executor ray")
@@ -45,6 +46,7 @@ def run_command(
     if dry_run:
         typer.echo(describe(p))
         return
+    check_output_dir(out)
     typer.echo(f"{len(p.pending)} of {len(p.cells)} cells to run into {out}", err=True)
     ray = RayOptions(address, gpus_per_actor, cpus_per_actor)
     summary = execute(p, out, executor=executor.value, ray=ray, wandb=wandb, device=device,

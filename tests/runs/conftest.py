@@ -1,30 +1,11 @@
-"""Shared pieces of the iclab.runs tests: small real configs and one reference run."""
+"""Fixtures of the iclab.runs tests: one reference run shared by the session."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
-
-SMALL_GRID = textwrap.dedent("""\
-    analysis: prompt-stats
-    grid:
-      task: [word-sentiment, country-capital]
-      shots: [0, 1, 2, 4, 8]
-      seed: [1, 2, 3, 4]
-    params:
-      model: gemma-3-270m
-      limit: 20
-    """)
-"""40 real prompt-stats cells on the bundled Gemma tokenizer (seconds after start-up)."""
-
-
-def write_config(directory: Path, text: str, name: str = "run.yaml") -> Path:
-    """Write a YAML config and return its path."""
-    path = directory / name
-    path.write_text(text, encoding="utf-8")
-    return path
+from runs_support import SMALL_GRID, write_config
 
 
 @pytest.fixture(scope="session")

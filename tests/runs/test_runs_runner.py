@@ -9,7 +9,7 @@ import textwrap
 import pandas as pd
 import pytest
 
-from conftest import SMALL_GRID, write_config
+from runs_support import SMALL_GRID, write_config
 from iclab.runs import load_results, register_analysis
 from iclab.runs.cellexec import BadRowsError, check_rows, order_by_model
 from iclab.runs.config import Cell, ConfigError

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from iclab.errors import IclabError
 from iclab.runs.cellexec import CellOutcome, run_one
 from iclab.runs.config import Cell
 from iclab.runs.context import Context
@@ -56,15 +57,21 @@ class CellWorker:
         return run_one(analysis, Cell(analysis_name, config, index), self.ctx)
 
 
-def _connect(options: RayOptions) -> Any:
+def _connect(options: RayOptions) -> tuple[Any, bool]:
+    """Import Ray and connect; returns (ray, whether this call started the connection)."""
     import ray
 
-    if not ray.is_initialized():
-        kwargs = dict(options.init_kwargs or {})
-        kwargs.setdefault("include_dashboard", False)
-        kwargs.setdefault("log_to_driver", True)
+    if ray.is_initialized():
+        return ray, False
+    kwargs = dict(options.init_kwargs or {})
+    kwargs.setdefault("include_dashboard", False)
+    kwargs.setdefault("log_to_driver", True)
+    try:
         ray.init(address=options.address, **kwargs)
-    return ray
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = options.address or "a new local instance"
+        raise IclabError(f"cannot connect to Ray at {where}: {exc}") from None
+    return ray, True
 
 
 def _gpus(ray: Any, options: RayOptions) -> float:
@@ -95,38 +102,55 @@ def run_ray(analysis: Analysis, cells: list[Cell], store: ResultStore, *,
     summary = RunSummary()
     if not cells:
         return summary
-    ray = _connect(options)
+    ray, connected_here = _connect(options)
+    actors: dict[str, Any] = {}
+    bar = tqdm(total=len(cells), desc=f"{analysis.name} (ray)", unit="cell",
+               disable=not progress, dynamic_ncols=True)
+    try:
+        pending, left = _submit(ray, options, analysis, cells, list(imports), device, actors)
+        while pending:
+            # a batch of whatever is ready (at most 1 s wait): O(pending) per batch, not per cell
+            done, _ = ray.wait(list(pending), num_returns=min(len(pending), 256), timeout=1.0)
+            for ref in done:
+                group, cell = pending.pop(ref)
+                outcome = _outcome(ray, ref, cell)
+                record(store, analysis, cell, outcome, summary, on_result)
+                if outcome.error is not None:
+                    bar.write(f"cell {cell.id} failed: {outcome.error}")
+                bar.update(1)
+                left[group] -= 1
+                if left[group] == 0:
+                    ray.kill(actors.pop(group))  # frees its GPU for a queued actor
+    finally:
+        bar.close()
+        for actor in actors.values():
+            ray.kill(actor)
+        if connected_here:
+            ray.shutdown()
+    return summary
+
+
+def _submit(ray: Any, options: RayOptions, analysis: Analysis, cells: list[Cell],
+            imports: list[str], device: str | None, actors: dict[str, Any]
+            ) -> tuple[dict[Any, tuple[str, Cell]], dict[str, int]]:
+    """Start one actor per model group (into ``actors``) and queue each cell on its actor.
+
+    Returns:
+        (object ref -> (group, cell), group -> number of cells queued).
+    """
     actor_cls = ray.remote(num_gpus=_gpus(ray, options), num_cpus=options.cpus_per_actor,
                            max_restarts=0)(CellWorker)
     groups: dict[str, list[Cell]] = defaultdict(list)
     for cell in cells:
         groups[analysis.model_group(cell)].append(cell)
-    actors, pending, left = {}, {}, {}
+    pending, left = {}, {}
     for group, members in groups.items():
-        actors[group] = actor_cls.remote(list(imports), device)
+        actors[group] = actor_cls.remote(imports, device)
         left[group] = len(members)
         for cell in members:
             ref = actors[group].run.remote(analysis.name, cell.to_dict(), cell.index)
             pending[ref] = (group, cell)
-    bar = tqdm(total=len(cells), desc=f"{analysis.name} (ray, {len(groups)} actors)",
-               unit="cell", disable=not progress, dynamic_ncols=True)
-    try:
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
-            group, cell = pending.pop(done[0])
-            outcome = _outcome(ray, done[0], cell)
-            record(store, analysis, cell, outcome, summary, on_result)
-            if outcome.error is not None:
-                bar.write(f"cell {cell.id} failed: {outcome.error}")
-            bar.update(1)
-            left[group] -= 1
-            if left[group] == 0:
-                ray.kill(actors.pop(group))  # frees its GPU for a queued actor
-    finally:
-        bar.close()
-        for actor in actors.values():
-            ray.kill(actor)
-    return summary
+    return pending, left
 
 
 def _outcome(ray: Any, ref: Any, cell: Cell) -> CellOutcome:

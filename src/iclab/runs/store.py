@@ -269,6 +269,20 @@ class ResultStore:
         self.close()
 
 
+def check_output_dir(run_dir: str | Path) -> None:
+    """Fail clearly, creating nothing, when ``run_dir`` could not be created or written."""
+    run_dir = Path(run_dir).absolute()
+    if run_dir.exists() and not run_dir.is_dir():
+        raise StoreError(f"output {run_dir} exists and is not a directory")
+    parent = run_dir
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise StoreError(f"cannot create output directory {run_dir}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StoreError(f"cannot create output directory {run_dir}: {parent} is not writable")
+
+
 def _make_writable_dir(run_dir: Path) -> None:
     """Create ``run_dir`` if needed and check that files can be written in it."""
     if run_dir.exists() and not run_dir.is_dir():
