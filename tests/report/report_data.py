@@ -29,31 +29,32 @@ def trtl_cells() -> list[tuple[dict, list[dict]]]:
     for i, step in enumerate(STEPS):
         for task in ("sst2", "trec"):
             for seed in (13, 21):
-                for labels, base in (("gold", 0.5), ("random", 0.4), ("abstract", 0.3)):
-                    wiggle = 0.04 * (-1) ** i * (1 if labels == "random" else -1)
-                    acc = base + 0.02 * i + (wiggle if labels != "gold" else 0)
+                for setting, base in (("gold", 0.5), ("random", 0.4), ("abstract", 0.3)):
+                    wiggle = 0.04 * (-1) ** i * (1 if setting == "random" else -1)
+                    acc = base + 0.02 * i + (wiggle if setting != "gold" else 0)
                     out.append(({"model": "pythia-test", "revision": f"step{step}",
-                                 "task": task, "seed": seed, "labels": labels},
+                                 "task": task, "seed": seed, "setting": setting},
                                 [{"accuracy": float(acc + rng.normal(0, 0.005)), "n": 64}]))
     return out
 
 
 def curves_cells(n_pos: int = 24, repeats: int = 6) -> list[tuple[dict, list[dict]]]:
-    """(config, rows) per curves cell: one row per demonstration position."""
+    """(config, rows) per curves cell (one repeat): a row per setting × demonstration position,
+    every setting of a repeat sharing its examples, as the curves analysis writes them."""
     rng = np.random.default_rng(1)
     out = []
-    for labels in ("gold", "random", "flip-after:12"):
-        for r in range(repeats):
-            rows = []
+    for r in range(repeats):
+        rows = []
+        for setting in ("default", "random", "flip"):
             for pos in range(n_pos):
-                p = 0.5 + 0.4 * (1 - math.exp(-pos / 4)) - (0.15 if labels == "random" else 0)
-                if labels.startswith("flip") and pos > 12:
+                p = 0.5 + 0.4 * (1 - math.exp(-pos / 4)) - (0.15 if setting == "random" else 0)
+                if setting == "flip" and pos > 12:
                     p = 0.9 - 0.5 * (1 - math.exp(-(pos - 12) / 5))
                 p = float(np.clip(p + rng.normal(0, 0.05), 0.01, 0.99))
-                rows.append({"position": pos, "accuracy": float(rng.random() < p),
-                             "loglik": math.log(p), "entropy": float(0.69 * (1 - p) + 0.1)})
-            out.append(({"model": "gemma-test", "task": "sst2", "labels": labels,
-                         "repeat": r}, rows))
+                rows.append({"setting": setting, "repeat": r, "position": pos,
+                             "accuracy": float(rng.random() < p), "loglik": math.log(p),
+                             "entropy": float(0.69 * (1 - p) + 0.1)})
+        out.append(({"model": "gemma-test", "task": "sst2", "repeat": r, "demos": n_pos}, rows))
     return out
 
 

@@ -31,7 +31,7 @@ def test_shipped_analyses_have_builders() -> None:
 def test_tr_tl_section_one_figure_and_table_per_model() -> None:
     df = frame(trtl_cells(), "tr-tl")
     section = build_section("tr-tl", df, {"config_keys": ["model", "revision", "task", "seed",
-                                                          "labels"]})
+                                                          "setting"]})
     assert not errors(section)
     assert kinds(section).count("Figure") == 1 and kinds(section).count("Table") == 1
     table = next(b for b in section.blocks if isinstance(b, Table))
@@ -56,18 +56,19 @@ def test_tr_tl_bad_revision_is_reported_in_the_section() -> None:
 
 def test_curves_section_figures_per_metric_and_flip_point() -> None:
     df = frame(curves_cells(), "curves")
-    section = build_section("curves", df, {"config_keys": ["model", "task", "labels",
-                                                           "repeat"]})
+    section = build_section("curves", df, {"config_keys": ["model", "task", "repeat",
+                                                           "demos"]})
     assert not errors(section)
     figures = [b for b in section.blocks if isinstance(b, Figure)]
     assert len(figures) == 3  # accuracy, loglik, entropy
-    assert flip_point(["gold", "flip-after:12", "flip-after:12:f2d"]) == 12
-    assert flip_point(["flip-after:4", "flip-after:8"]) is None
+    assert flip_point(["default", "flip-after:12", "flip-after:12:f2d"], 40) == 12
+    assert flip_point(["default", "flip"], 24) == 12  # the analysis' alias: N // 2
+    assert flip_point(["flip-after:4", "flip-after:8"], 40) is None
 
 
 def test_aggregate_curves_ci_brackets_mean() -> None:
     agg = aggregate_curves(frame(curves_cells(), "curves"), "loglik")
-    assert set(agg["setting"]) == {"gold", "random", "flip-after:12"}
+    assert set(agg["setting"]) == {"default", "random", "flip"}
     assert (agg["lo"] <= agg["mean"]).all() and (agg["mean"] <= agg["hi"]).all()
     assert (agg["n"] == 6).all()
 

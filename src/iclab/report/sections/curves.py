@@ -26,11 +26,11 @@ _FLIP = re.compile(r"^flip-after:(\d+)")
 
 
 def aggregate_curves(df: pd.DataFrame, metric: str, level: float = 0.95) -> pd.DataFrame:
-    """Mean and bootstrap CI of ``metric`` over repeats, per (labels, position).
+    """Mean and bootstrap CI of ``metric`` over repeats, per (setting, position).
 
     Args:
-        df: rows with ``labels``, ``position`` (demonstrations before the predicted one) and
-            the metric column; every other row with the same (labels, position) is a repeat.
+        df: rows with ``setting``, ``position`` (demonstrations before the predicted one) and
+            the metric column; every other row with the same (setting, position) is a repeat.
         metric: the metric column.
         level: confidence level of the intervals.
 
@@ -41,7 +41,7 @@ def aggregate_curves(df: pd.DataFrame, metric: str, level: float = 0.95) -> pd.D
     import pandas as pd
 
     records = []
-    for (setting, position), part in df.groupby(["labels", "position"], sort=False):
+    for (setting, position), part in df.groupby(["setting", "position"], sort=False):
         values = part[metric].dropna().astype(float).to_numpy()
         if values.size == 0:
             continue
@@ -53,9 +53,13 @@ def aggregate_curves(df: pd.DataFrame, metric: str, level: float = 0.95) -> pd.D
                                                        "n"])
 
 
-def flip_point(settings: Sequence[str]) -> int | None:
-    """F when exactly one flip point appears among ``flip-after:F[:dir]`` settings."""
-    points = {int(m.group(1)) for s in settings if (m := _FLIP.match(str(s)))}
+def flip_point(settings: Sequence[str], n_demos: int) -> int | None:
+    """F when exactly one flip point appears among the settings (``flip-after:F[:dir]``, or
+    the curves analysis' ``flip``/``flip-f2d`` aliases, which flip at ``n_demos // 2``)."""
+    from iclab.analyses.curves import resolve_setting
+
+    specs = [resolve_setting(str(s), n_demos) for s in settings]
+    points = {int(m.group(1)) for s in specs if (m := _FLIP.match(s))}
     return points.pop() if len(points) == 1 else None
 
 
@@ -79,28 +83,33 @@ def final_table(curves: Mapping[str, pd.DataFrame], caption: str) -> Table:
 def curves_section(df: pd.DataFrame, summary: Mapping[str, Any]) -> Section:
     """Accuracy / log-likelihood / entropy vs number of demonstrations, per label setting.
 
-    Rows need ``labels`` (the label setting, e.g. ``gold``, ``random``, ``flip-after:16``),
-    ``position`` (demonstrations before the predicted one; 0 is zero-shot) and at least one of
+    Rows (as :meth:`iclab.analyses.curves.CurvesResult.rows` writes them) need ``setting``
+    (the curve setting, e.g. ``default``, ``random``, ``flip``, ``flip-after:16``), ``position`` (demonstrations before the predicted one; 0 is zero-shot) and at least one of
     :data:`METRICS`; ``repeat`` (or ``seed``) indexes repeats. One set of figures per value of
     the other varying config keys (e.g. model, task); bands are 95 % bootstrap CIs over
-    repeats; a ``flip-after:F`` setting draws the flip point.
+    repeats; a flip setting draws the flip point (``flip`` aliases read N from a ``demos``
+    column, else from the last position + 1). ``summary["chance_accuracy"]`` draws chance.
     """
-    require_columns(df, ("labels", "position"), "the curves section")
+    require_columns(df, ("setting", "position"), "the curves section")
     metrics = [m for m in METRICS if m in df.columns]
     if not metrics:
         require_columns(df, METRICS[:1], "the curves section")
-    keys = config_keys(df, summary, measurements=(*METRICS, "position"))
-    by = varying(df, keys, exclude=("labels", "position", *REPEAT_KEYS))
+    keys = config_keys(df, summary, measurements=(*METRICS, "position", "setting"))
+    by = varying(df, keys, exclude=("setting", "position", *REPEAT_KEYS))
     blocks: list[Any] = [*failures_note(summary)]
-    shared = constant_config(df, [k for k in keys if k not in ("labels", *REPEAT_KEYS)])
+    shared = constant_config(df, [k for k in keys if k not in ("setting", *REPEAT_KEYS)])
+    chance = summary.get("chance_accuracy")
     if shared:
         blocks.append(Text(f"Shared by every cell: {shared}."))
     for label, part in groups(df, by):
         suffix = "" if label == "all" else f" — {label}"
         curves = {m: aggregate_curves(part, m) for m in metrics}
-        flip = flip_point(list(part["labels"].unique()))
+        n_demos = int(part["demos"].max()) if "demos" in part.columns else \
+            int(part["position"].max()) + 1
+        flip = flip_point(list(part["setting"].unique()), n_demos)
         for metric, data in curves.items():
             fig = plot_icl_curves(data, metric=metric, flip_point=flip,
+                                  chance=chance if metric == "accuracy" else None,
                                   title=f"{metric}{suffix}")
             blocks.append(fig)
         repeats = int(max(c["n"].max() for c in curves.values()))

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SETTING_COLUMNS = {"gold": "golden", "random": "tr", "abstract": "tl"}
-"""Label setting (the ``labels`` column) -> curve: random labels measure TR, abstract symbols TL."""
+"""Label setting (the ``setting`` column) -> curve: random labels measure TR, abstract symbols
+TL."""
 
 _STEP = re.compile(r"step[-_]?(\d+)")
 
@@ -46,15 +47,15 @@ def checkpoint_curves(df: pd.DataFrame) -> pd.DataFrame:
     """Golden / TR / TL in % per checkpoint, averaged over every other row (tasks × seeds).
 
     Args:
-        df: rows with ``step``, ``labels`` (``gold``/``random``/``abstract``) and
+        df: rows with ``step``, ``setting`` (``gold``/``random``/``abstract``) and
             ``accuracy`` (0–1).
 
     Returns:
         Columns ``step``, ``golden``, ``tr``, ``tl`` sorted by step; checkpoints missing a
         setting are dropped.
     """
-    known = df[df["labels"].isin(list(SETTING_COLUMNS))]
-    table = (known.groupby(["step", "labels"])["accuracy"].mean().mul(100).unstack("labels")
+    known = df[df["setting"].isin(list(SETTING_COLUMNS))]
+    table = (known.groupby(["step", "setting"])["accuracy"].mean().mul(100).unstack("setting")
              .rename(columns=SETTING_COLUMNS))
     for column in SETTING_COLUMNS.values():
         if column not in table.columns:
@@ -80,19 +81,19 @@ def competition_table(curves: pd.DataFrame, result: Mapping[str, Any], caption: 
 def tr_tl_section(df: pd.DataFrame, summary: Mapping[str, Any]) -> Section:
     """Golden / TR / TL against checkpoint per model, competition points marked.
 
-    Rows need ``labels`` (gold / random / abstract), ``accuracy`` (0–1) and a checkpoint:
+    Rows need ``setting`` (gold / random / abstract), ``accuracy`` (0–1) and a checkpoint:
     ``step``, or a ``revision`` like ``step4000``. Curves average every task and seed; one
     figure per value of the other varying config keys (e.g. ``model``). The tolerance is
     ``summary["params"]["alpha_averaged"]``, default the paper's 0.01 for averaged curves.
     """
-    require_columns(df, ("labels", "accuracy"), "the tr-tl section")
+    require_columns(df, ("setting", "accuracy"), "the tr-tl section")
     frame = with_steps(df)
     keys = config_keys(frame, summary, measurements=("accuracy",))
-    by = varying(frame, keys, exclude=("revision", "step", "task", "seed", "labels"))
+    by = varying(frame, keys, exclude=("revision", "step", "task", "seed", "setting"))
     alpha = float((summary.get("params") or {}).get("alpha_averaged", PAPER_ALPHA_AVERAGED))
     blocks: list[Any] = [*failures_note(summary)]
     shared = constant_config(frame, [k for k in keys if k not in ("revision", "step",
-                                                                   "labels")])
+                                                                   "setting")])
     if shared:
         blocks.append(Text(f"Shared by every cell: {shared}."))
     if "scoring" in frame.columns:
