@@ -1,0 +1,124 @@
+"""The only architecture-specific code of the engine: the decoder body and the output head.
+
+The engine runs the decoder body (``model.get_decoder()``: embeddings, blocks, final norm) to
+get hidden states, then projects only the positions it needs, and at those positions only the
+output-embedding rows it needs. The projection must reproduce the model's own logits exactly,
+so every post-processing step of the LM head lives here:
+
+- the output embedding (``get_output_embeddings()``; tied or not) and its bias, if any;
+- ``logit_scale`` (Cohere: logits are multiplied by it);
+- ``logits_scaling`` (Granite: logits are divided by it);
+- ``final_logit_softcapping`` (Gemma 2/3: ``cap * tanh(logits / cap)``).
+
+Gemma's input embedding scale (``sqrt(hidden)``) is inside the decoder body and needs nothing
+here. :meth:`HeadAdapter.verify` checks the projection against the model's full forward on a
+short probe; :func:`head_adapter` runs it once per model, so an architecture with an unknown
+head transform fails loudly instead of scoring silently wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from iclab.engine.types import EngineError
+
+# Model types whose heads have been checked by the test-suite (others are verified on load).
+KNOWN_TYPES = ("llama", "gpt_neox", "gemma3", "gemma3_text", "gemma2", "qwen2", "mistral")
+
+
+@dataclass
+class HeadAdapter:
+    """Decoder body plus an exact, row-selectable output head for one causal LM.
+
+    Attributes:
+        model: the HF ``*ForCausalLM`` model.
+        body: the decoder body returning ``last_hidden_state`` (after the final norm).
+        weight: output embedding matrix, shape (V, H).
+        bias: output bias (V,) or None.
+        scale: multiplier applied to the logits (1.0 when none).
+        softcap: final logit soft-capping value or None.
+    """
+
+    model: Any
+    body: Any
+    weight: torch.Tensor
+    bias: torch.Tensor | None
+    scale: float
+    softcap: float | None
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of rows of the output embedding."""
+        return int(self.weight.shape[0])
+
+    def hidden(self, input_ids: torch.Tensor, cache: Any | None = None) -> torch.Tensor:
+        """Run the decoder body; return the last hidden states (B, T, H).
+
+        ``cache`` (a transformers ``Cache``) is extended in place with the new tokens.
+        """
+        out = self.body(input_ids=input_ids, past_key_values=cache, use_cache=cache is not None)
+        return out.last_hidden_state
+
+    def logits(self, hidden: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """Project hidden states (..., H) to logits (..., R) over ``rows`` (all when None)."""
+        w = self.weight if rows is None else self.weight.index_select(0, rows)
+        out = hidden @ w.T
+        if self.bias is not None:
+            out = out + (self.bias if rows is None else self.bias.index_select(0, rows))
+        if self.scale != 1.0:
+            out = out * self.scale
+        if self.softcap is not None:
+            out = torch.tanh(out / self.softcap) * self.softcap
+        return out
+
+    def verify(self, atol: float = 1e-4) -> None:
+        """Compare :meth:`logits` with the model's own forward on a short probe.
+
+        Raises:
+            EngineError: the projection does not reproduce the model's logits.
+        """
+        dev = self.weight.device
+        probe = torch.tensor([[1, 5, 7, 11, 13, 2]], device=dev) % self.vocab_size
+        with torch.inference_mode():
+            ref = self.model(input_ids=probe).logits.float()
+            ours = self.logits(self.hidden(probe)).float()
+        err = (ref - ours).abs().max().item()
+        tol = atol if self.weight.dtype == torch.float32 else 0.05 * ref.abs().max().item()
+        if err > tol:
+            kind = getattr(self.model.config, "model_type", "?")
+            raise EngineError(
+                f"the engine's output head does not reproduce {kind!r} logits (max error "
+                f"{err:.3g}); add this architecture's head transform to iclab.engine.adapter"
+            )
+
+
+def _config_value(config: Any, name: str) -> Any:
+    """Read ``name`` from the config or its text config, None when absent."""
+    value = getattr(config, name, None)
+    if value is None and hasattr(config, "get_text_config"):
+        value = getattr(config.get_text_config(), name, None)
+    return value
+
+
+def head_adapter(model: Any, verify: bool = True) -> HeadAdapter:
+    """Build (and by default verify) the :class:`HeadAdapter` of a HF causal LM."""
+    head = model.get_output_embeddings()
+    if head is None or not hasattr(head, "weight"):
+        raise EngineError(f"{type(model).__name__} has no output embedding the engine can use")
+    body = model.get_decoder()
+    config = model.config
+    scale = 1.0
+    if _config_value(config, "logit_scale") is not None:
+        scale *= float(_config_value(config, "logit_scale"))
+    if _config_value(config, "logits_scaling") is not None:
+        scale /= float(_config_value(config, "logits_scaling"))
+    softcap = _config_value(config, "final_logit_softcapping")
+    adapter = HeadAdapter(model=model, body=body, weight=head.weight,
+                          bias=getattr(head, "bias", None), scale=scale,
+                          softcap=float(softcap) if softcap else None)
+    if verify:
+        adapter.verify()
+    return adapter

@@ -1,0 +1,134 @@
+"""The :class:`Engine`: one loaded model, and every way iclab runs it."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from iclab.engine.adapter import HeadAdapter, head_adapter
+from iclab.engine.calibrate import calibrate, content_free_probs
+from iclab.engine.curves import label_curves
+from iclab.engine.generate import GenConfig, greedy_generate
+from iclab.engine.plan import encode_continuation, scored_tokens
+from iclab.engine.run import BatchLimits
+from iclab.engine.score import Over, RawScores, score_token_choices
+from iclab.engine.types import (
+    ChoiceScores,
+    CurveScores,
+    EngineError,
+    Generation,
+    ScoreMode,
+    TopToken,
+)
+from iclab.prompts.types import Prompt
+
+Progress = Callable[[int], None] | None
+
+
+class Engine:
+    """Runs one causal LM for scoring, curves and generation, reusing shared prefixes.
+
+    Args:
+        model: a HF causal LM (eval mode) or a :class:`iclab.models.LoadedModel`.
+        tokenizer: its tokenizer (taken from the ``LoadedModel`` when omitted).
+        limits: batch size limits.
+        verify: check the output-head adapter against the model's forward once.
+    """
+
+    def __init__(self, model: Any, tokenizer: Any | None = None,
+                 limits: BatchLimits = BatchLimits(), verify: bool = True) -> None:
+        if tokenizer is None:
+            if not hasattr(model, "tokenizer"):
+                raise EngineError("pass a tokenizer, or a LoadedModel that carries one")
+            model, tokenizer = model.model, model.tokenizer
+        elif hasattr(model, "tokenizer") and hasattr(model, "model"):
+            model = model.model
+        self.model = model
+        self.tokenizer = tokenizer
+        self.limits = limits
+        self.adapter: HeadAdapter = head_adapter(model, verify=verify)
+        cfg = model.config.get_text_config()
+        self.max_length: int | None = getattr(cfg, "max_position_embeddings", None)
+        self._choice_ids: dict[str, tuple[int, ...]] = {}
+
+    def encode_choice(self, text: str) -> tuple[int, ...]:
+        """Token ids of a continuation (tokenized alone, no special tokens; memoised)."""
+        if text not in self._choice_ids:
+            self._choice_ids[text] = encode_continuation(self.tokenizer, text)
+        return self._choice_ids[text]
+
+    def score_ids(self, prompts: Sequence[Sequence[int]], choices: Sequence[Sequence[Sequence[int]]],
+                  over: Over = "full", top_k: int = 0, progress: Progress = None) -> list[RawScores]:
+        """Summed log-probs of token-id continuations (see :func:`score_token_choices`)."""
+        return score_token_choices(
+            self.adapter, [tuple(p) for p in prompts],
+            [[tuple(c) for c in cs] for cs in choices], over=over, top_k=top_k,
+            limits=self.limits, max_length=self.max_length, progress=progress)
+
+    def score(self, prompts: Sequence[Prompt], mode: ScoreMode = "sum", over: Over = "full",
+              top_k: int = 0, content_free: Sequence[Prompt] | None = None,
+              progress: Progress = None) -> list[ChoiceScores]:
+        """Score every prompt's choices.
+
+        Args:
+            prompts: prompts with ``choices`` (continuations exactly as appended).
+            mode: ``first``, ``sum`` or ``mean`` (see :data:`iclab.engine.ScoreMode`).
+            over: ``full`` (vocabulary log-probs) or ``labels`` (log-softmax over the label
+                tokens only; needs choices that differ in a single token).
+            top_k: also return the full-vocabulary top-k at the answer position.
+            content_free: prompts with the same demonstrations and a content-free query
+                (``N/A``, ``""``, ``[MASK]``); when given, scores are contextually calibrated.
+            progress: called with the number of rows finished after each batch.
+
+        Returns:
+            One :class:`ChoiceScores` per prompt, in order.
+        """
+        raw = self._raw(prompts, mode, over, top_k, progress)
+        p_cf = None
+        if content_free:
+            cf = self._raw(content_free, mode, over, 0, None)
+            p_cf = content_free_probs([_final(r, mode) for r in cf])
+        out = []
+        for prompt, r in zip(prompts, raw):
+            lp = _final(r, mode)
+            if p_cf is not None:
+                lp = calibrate(lp, p_cf)
+            pred = max(range(len(lp)), key=lp.__getitem__)
+            top = tuple(TopToken(t, self.tokenizer.decode([t]), v) for t, v in r.top_k)
+            out.append(ChoiceScores(lp, pred, prompt.target, mode, r.n_tokens, top,
+                                    calibrated=p_cf is not None))
+        return out
+
+    def _raw(self, prompts: Sequence[Prompt], mode: ScoreMode, over: Over, top_k: int,
+             progress: Progress) -> list[RawScores]:
+        """Token-level scores of prompts' choices under ``mode``."""
+        if not prompts:
+            raise EngineError("no prompts to score (empty query set)")
+        choices = []
+        for i, p in enumerate(prompts):
+            if not p.choices:
+                raise EngineError(f"prompt {i} has no choices to score")
+            choices.append([scored_tokens(self.tokenizer, self.encode_choice(c), mode)
+                            for c in p.choices])
+        return self.score_ids([p.input_ids for p in prompts], choices, over, top_k, progress)
+
+    def curves(self, prompts: Sequence[Prompt], progress: Progress = None) -> list[CurveScores]:
+        """Label log-probs at every demonstration's label position (one pass per prompt)."""
+        return label_curves(self.adapter, self.tokenizer, prompts, self.limits,
+                            self.max_length, progress)
+
+    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int = 256,
+                 stop: Sequence[str] = (), top_k: int = 0, skip_leading_whitespace: bool = False,
+                 progress: Progress = None) -> list[Generation]:
+        """Greedy continuations of prompts (see :class:`iclab.engine.generate.GenConfig`)."""
+        cfg = GenConfig(max_new_tokens, tuple(stop), top_k, skip_leading_whitespace)
+        outs = greedy_generate(self.adapter, self.tokenizer, [p.input_ids for p in prompts], cfg,
+                               self.limits, self.max_length, progress)
+        return [Generation(text, ids, tops, stopped, p.target)  # type: ignore[arg-type]
+                for p, (text, ids, tops, stopped) in zip(prompts, outs)]
+
+
+def _final(raw: RawScores, mode: ScoreMode) -> tuple[float, ...]:
+    """Per-choice score: the sum, or the mean per token in ``mean`` mode."""
+    if mode == "mean":
+        return tuple(s / n for s, n in zip(raw.logprobs, raw.n_tokens))
+    return raw.logprobs
