@@ -15,8 +15,10 @@ def report_command(
     title: Optional[str] = typer.Option(None, "--title", help="The page title (default: the "
                                         "config's name, else the directory name)."),
 ) -> None:
-    """Write one HTML file (no network needed to view it) with a section per analysis in
-    RUN_DIR: plots, tables, the config and versions. Prints the file's path."""
+    """Write RUN_DIR's self-contained HTML report and print its path.
+
+    A section per analysis (plots, tables), the config and versions; viewable offline.
+    """
     from iclab.report.rundir import report_from_run_dir
 
     path = report_from_run_dir(run_dir, out, title=title)

@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from iclab.report import Code, ReportError, ReportMeta, Section, Table, Text, build_report
@@ -65,6 +66,7 @@ def test_format_cell() -> None:
     assert format_cell(0.123456) == "0.123"
     assert format_cell(float("nan")) == "—"
     assert format_cell(None) == "—"
+    assert format_cell(pd.NA) == "—"
     assert format_cell(3) == "3"
     assert format_cell(1234567.0) == "1,234,567"
     assert format_cell(0.00001234) == "1.23e-05"
@@ -96,16 +98,6 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path: Path, monkeypatch) -
         write_atomic("new", out)
     assert out.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
-def test_unwritable_directory_is_a_clear_error(tmp_path: Path) -> None:
-    tmp_path.chmod(0o500)
-    try:
-        with pytest.raises(ReportError, match="cannot write the report"):
-            write_atomic("x", tmp_path / "r.html")
-    finally:
-        tmp_path.chmod(0o700)
 
 
 def test_output_under_a_file_is_a_clear_error(tmp_path: Path) -> None:

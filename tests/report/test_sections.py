@@ -47,6 +47,12 @@ def test_tr_tl_steps_from_revisions_and_curves_in_percent() -> None:
     assert curves["golden"].iloc[0] == pytest.approx(50.0, abs=1.0)
 
 
+def test_tr_tl_steps_from_local_checkpoint_dirs() -> None:
+    df = frame(trtl_cells(), "tr-tl")
+    df["revision"] = df["revision"].str.replace("step", "/ckpts/run1/checkpoint-")
+    assert sorted(with_steps(df)["step"].unique())[:2] == [1000, 2000]
+
+
 def test_tr_tl_bad_revision_is_reported_in_the_section() -> None:
     df = frame(trtl_cells(), "tr-tl").assign(revision="main")
     section = build_section("tr-tl", df, {})

@@ -91,7 +91,7 @@ class Figure:
 
 def format_cell(value: Any, digits: int = 3) -> str:
     """A table cell as text: floats with ``digits`` decimals, NaN/None as —."""
-    if value is None:
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):  # pandas missing
         return "—"
     if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
         value = float(value)

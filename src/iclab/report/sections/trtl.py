@@ -20,12 +20,13 @@ SETTING_COLUMNS = {"gold": "golden", "random": "tr", "abstract": "tl"}
 """Label setting (the ``setting`` column) -> curve: random labels measure TR, abstract symbols
 TL."""
 
-_STEP = re.compile(r"step[-_]?(\d+)")
+_STEP = re.compile(r"(?:step|checkpoint)[-_]?(\d+)")
 
 
 def with_steps(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with a numeric ``step`` column: kept if present, else read from a ``revision``
-    like ``step4000`` (Pythia's naming).
+    like ``step4000`` (Pythia's hub revisions) or ``.../checkpoint-500`` (a local checkpoint
+    directory as transformers' Trainer names them).
 
     Raises:
         ReportError: no ``step`` column and a revision without a step number.
@@ -38,7 +39,7 @@ def with_steps(df: pd.DataFrame) -> pd.DataFrame:
         match = _STEP.search(revision)
         if match is None:
             raise ReportError(f"the tr-tl section needs a step column, or revisions named "
-                              f"like 'step4000'; got revision {revision!r}")
+                              f"like 'step4000' or 'checkpoint-500'; got revision {revision!r}")
         steps.append(int(match.group(1)))
     return df.assign(step=steps)
 
