@@ -49,8 +49,13 @@ def run_command(
     check_output_dir(out)
     typer.echo(f"{len(p.pending)} of {len(p.cells)} cells to run into {out}", err=True)
     ray = RayOptions(address, gpus_per_actor, cpus_per_actor)
-    summary = execute(p, out, executor=executor.value, ray=ray, wandb=wandb, device=device,
-                      progress=not no_progress)
+    try:
+        summary = execute(p, out, executor=executor.value, ray=ray, wandb=wandb,
+                          device=device, progress=not no_progress)
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: finished cells are kept in {out}; run the same command "
+                   "again to resume", err=True)
+        raise typer.Exit(code=130) from None
     typer.echo(f"{summary.finished} cells finished; results in {out} "
                f"(iclab.load_results({str(out)!r}))", err=True)
     if summary.failed:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from iclab.runs import register_analysis
 from iclab.runs.config import Cell, ConfigError, cell_id, expand, load_config, parse_config
 
 
@@ -97,3 +98,16 @@ def test_huge_grids_are_refused() -> None:
     grid = {f"a{i}": list(range(10)) for i in range(7)}
     with pytest.raises(ConfigError, match="10,000,000 cells is more than the limit"):
         parse_config(_config(grid=grid))
+
+
+def test_values_without_a_stable_id_are_refused() -> None:
+    with pytest.raises(ConfigError, match="Out of range float values are not JSON compliant"):
+        expand(parse_config({"analysis": "test-any", "grid": {"x": [1]},
+                             "params": {"w": float("nan")}}))
+
+
+def _any_cell(cell: dict, ctx) -> list[dict]:
+    return [dict(cell)]
+
+
+register_analysis("test-any", _any_cell)

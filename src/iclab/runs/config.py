@@ -200,7 +200,10 @@ def expand(config: RunConfig, source: str = "<config>") -> list[Cell]:
     cells = []
     for index, values in enumerate(itertools.product(*(config.grid[a] for a in axes))):
         raw = {**config.params, **dict(zip(axes, values))}
-        cells.append(Cell(analysis.name, _normalize(analysis, raw, axes, source), index))
+        try:
+            cells.append(Cell(analysis.name, _normalize(analysis, raw, axes, source), index))
+        except ValueError as exc:  # NaN/inf have no canonical JSON, so no stable cell id
+            raise ConfigError(f"{source}: params: {exc} (in {raw!r})") from None
     return cells
 
 
