@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from iclab.engine import BatchLimits, Engine, EngineError, exact_match_first_line, first_line
 from iclab.engine.generate import cut_at_stop
-from iclab.engine.naive import naive_greedy, naive_label_logprobs
+from iclab.engine.naive import naive_greedy, naive_label_logprobs, naive_top_k
 
 from conftest import make_prompt, prompt_set
 
@@ -28,6 +30,19 @@ def test_curves_match_naive(tiny):
             assert p.input_ids[span.tok_start] in c.label_token_ids  # gold labels shown
             ref = naive_label_logprobs(model, p.input_ids, span.tok_start - 1, c.label_token_ids)
             assert max(abs(a - b) for a, b in zip(ref, row)) < TOL
+
+
+def test_label_mass_matches_naive(tiny):
+    _, model, tok = tiny
+    engine = Engine(model, tok)
+    prompts = prompt_set(tok, n_queries=2, k=3, choices=(" positive", " negative"))
+    masses = engine.curve_label_mass(prompts)
+    toks = engine.curves(prompts)[0].label_token_ids
+    for p, m in zip(prompts, masses):
+        for span, value in zip(p.spans_of("demo_label"), m):
+            ref = naive_top_k(model, p.input_ids[: span.tok_start], 512)
+            expect = sum(math.exp(v) for t, v in ref if t in toks)
+            assert abs(expect - value) < 1e-5
 
 
 def test_curves_need_distinct_first_tokens_and_demos(tiny):

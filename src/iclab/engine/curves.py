@@ -52,6 +52,38 @@ def curve_row(index: int, prompt: Prompt, tokens: tuple[int, ...]) -> Row:
     return Row(index, tuple(prompt.input_ids), reads)
 
 
+def _curve_hidden(adapter: HeadAdapter, tokenizer: Any, prompts: Sequence[Prompt],
+                  limits: BatchLimits, max_length: int | None,
+                  progress: Callable[[int], None] | None
+                  ) -> tuple[list[tuple[Row, Read]], torch.Tensor, list[tuple[int, ...]]]:
+    """Run the curve rows; return reads, their hidden states and each prompt's label tokens."""
+    if not prompts:
+        raise EngineError("no prompts to score (empty query set)")
+    rows, toks = [], []
+    for i, prompt in enumerate(prompts):
+        check_length(len(prompt.input_ids), 0, max_length, f"prompt {i}")
+        toks.append(label_tokens(tokenizer, prompt.choices))
+        rows.append(curve_row(i, prompt, toks[-1]))
+    found, hidden = run_rows(adapter, rows, limits, progress)
+    return found, hidden, toks
+
+
+def label_mass(adapter: HeadAdapter, tokenizer: Any, prompts: Sequence[Prompt],
+               limits: BatchLimits = BatchLimits(), max_length: int | None = None,
+               progress: Callable[[int], None] | None = None) -> list[list[float]]:
+    """Per prompt and demo position: full-vocabulary probability mass on the label tokens."""
+    with torch.inference_mode():
+        found, hidden, _ = _curve_hidden(adapter, tokenizer, prompts, limits, max_length,
+                                         progress)
+        out: list[list[float]] = [[] for _ in prompts]
+        for start in range(0, len(found), limits.vocab_rows):
+            logp = torch.log_softmax(adapter.logits(hidden[start:start + limits.vocab_rows])
+                                     .float(), dim=-1)
+            for r, (row, read) in enumerate(found[start:start + limits.vocab_rows]):
+                out[row.prompt].append(float(logp[r, list(read.tokens)].exp().sum()))
+    return out
+
+
 def label_curves(adapter: HeadAdapter, tokenizer: Any, prompts: Sequence[Prompt],
                  limits: BatchLimits = BatchLimits(), max_length: int | None = None,
                  progress: Callable[[int], None] | None = None) -> list[CurveScores]:
@@ -65,15 +97,9 @@ def label_curves(adapter: HeadAdapter, tokenizer: Any, prompts: Sequence[Prompt]
         max_length: the model's context window.
         progress: called with the number of prompts finished after each batch.
     """
-    if not prompts:
-        raise EngineError("no prompts to score (empty query set)")
-    rows, toks = [], []
-    for i, prompt in enumerate(prompts):
-        check_length(len(prompt.input_ids), 0, max_length, f"prompt {i}")
-        toks.append(label_tokens(tokenizer, prompt.choices))
-        rows.append(curve_row(i, prompt, toks[-1]))
     with torch.inference_mode():
-        found, hidden = run_rows(adapter, rows, limits, progress)
+        found, hidden, toks = _curve_hidden(adapter, tokenizer, prompts, limits, max_length,
+                                            progress)
         values: list[list[float]] = [[] for _ in found]
         label_logprobs(adapter, found, hidden, values)
     per_prompt: list[list[tuple[float, ...]]] = [[] for _ in prompts]

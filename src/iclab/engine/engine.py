@@ -6,7 +6,7 @@ from typing import Any, Callable, Sequence
 
 from iclab.engine.adapter import HeadAdapter, head_adapter
 from iclab.engine.calibrate import calibrate, content_free_probs
-from iclab.engine.curves import label_curves
+from iclab.engine.curves import label_curves, label_mass
 from iclab.engine.generate import GenConfig, greedy_generate
 from iclab.engine.plan import encode_continuation, scored_tokens
 from iclab.engine.run import BatchLimits
@@ -115,6 +115,12 @@ class Engine:
         """Label log-probs at every demonstration's label position (one pass per prompt)."""
         return label_curves(self.adapter, self.tokenizer, prompts, self.limits,
                             self.max_length, progress)
+
+    def curve_label_mass(self, prompts: Sequence[Prompt],
+                         progress: Progress = None) -> list[list[float]]:
+        """Per prompt and demo position: full-vocabulary probability mass on the label tokens."""
+        return label_mass(self.adapter, self.tokenizer, prompts, self.limits, self.max_length,
+                          progress)
 
     def generate(self, prompts: Sequence[Prompt], max_new_tokens: int = 256,
                  stop: Sequence[str] = (), top_k: int = 0, skip_leading_whitespace: bool = False,
