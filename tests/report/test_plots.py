@@ -122,10 +122,15 @@ def test_circuit_heatmaps_reject_ragged_or_empty() -> None:
 
 def test_heatmap_matrices_from_long_rows() -> None:
     rows = pd.DataFrame([{"method": "ICL", "layer": 1, "head": 2, "value": 0.5},
-                         {"method": "ICL", "layer": 0, "head": 0, "value": 0.1}])
-    grid = heatmap_matrices(rows)["ICL"]
+                         {"method": "ICL", "layer": 1, "head": 2, "value": 0.7},  # 2nd seed
+                         {"method": "ICL", "layer": 0, "head": 0, "value": 0.1},
+                         {"method": "FT", "layer": 0, "head": 1, "value": 0.2}])
+    matrices = heatmap_matrices(rows)
+    grid = matrices["ICL"]
+    assert list(matrices) == ["ICL", "FT"]
     assert len(grid) == 2 and len(grid[0]) == 3
-    assert grid[1][2] == 0.5 and grid[0][0] == 0.1 and np.isnan(grid[0][1])
+    assert grid[1][2] == pytest.approx(0.6) and grid[0][0] == 0.1 and np.isnan(grid[0][1])
+    assert matrices["FT"][0][1] == 0.2 and np.isnan(matrices["FT"][1][2])
 
 
 def test_icl_vs_ft_table_bolds_best_per_row() -> None:

@@ -86,6 +86,20 @@ def test_layers_section_table_numbers_layers_from_one() -> None:
     assert [r[-1] for r in table.rows] == ["7", "none found"]  # 0-based 6 shown as 7
 
 
+def test_layers_section_averages_seeds() -> None:
+    cells = []
+    for seed, rec, base in ((1, 6, 30.0), (2, 7, 32.0)):
+        cells += [({**cfg, "seed": seed}, [{**r, "recognition_layer": rec, "baseline": base,
+                                            "score": r["score"] + seed} for r in rows])
+                  for cfg, rows in layers_cells() if cfg["mask"] == "examples"]
+    section = build_section("layers", frame(cells, "layers"), {})
+    assert not errors(section)
+    assert [type(b).__name__ for b in section.blocks].count("Figure") == 1
+    table = next(b for b in section.blocks if isinstance(b, Table))
+    assert table.rows == [["all", "examples", "BLEU", "31.000", table.rows[0][4],
+                           "7, 8 (differs across seeds)"]]
+
+
 def test_icl_vs_ft_section_table_and_one_shared_heatmap() -> None:
     df = frame(icl_ft_cells(), "icl-vs-ft")
     keys = ["model", "task", "split", "circuit"]

@@ -45,18 +45,20 @@ def heatmap_matrices(data: pd.DataFrame, value: str = "value") -> dict[str, list
 
     Args:
         data: columns ``method``, ``layer`` (0-based int), ``head`` (0-based int) and ``value``
-            (or the column named by ``value``); missing (layer, head) pairs become NaN.
+            (or the column named by ``value``). Repeated (method, layer, head) rows (e.g.
+            seeds) are averaged; missing pairs become NaN.
     """
     require_columns(data, ("method", "layer", "head", value), "heatmap_matrices")
     n_layers = int(data["layer"].max()) + 1
     n_heads = int(data["head"].max()) + 1
+    means = (data.assign(method=data["method"].astype(str))
+             .groupby(["method", "layer", "head"], sort=False)[value].mean())
     out: dict[str, list[list[float]]] = {}
-    for method in dict.fromkeys(data["method"]):
+    for method in dict.fromkeys(data["method"].astype(str)):
         grid = [[math.nan] * n_heads for _ in range(n_layers)]
-        part = data[data["method"] == method]
-        for layer, head, v in zip(part["layer"], part["head"], part[value]):
+        for (_, layer, head), v in means.loc[[method]].items():
             grid[int(layer)][int(head)] = float(v)
-        out[str(method)] = grid
+        out[method] = grid
     return out
 
 

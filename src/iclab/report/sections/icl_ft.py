@@ -42,8 +42,10 @@ def icl_vs_ft_section(df: pd.DataFrame, summary: Mapping[str, Any]) -> Section:
 
     Two kinds of rows may be mixed: accuracy rows (``task``, ``split``, ``method``,
     ``accuracy``) and circuit rows (``method``, ``layer``, ``head``, ``value``, optional
-    ``measure``, e.g. ``attention output change`` or ``patching recovery``). Heatmaps are
-    grouped by the varying config keys other than task and split (e.g. model).
+    ``measure``, e.g. ``attention output change`` or ``patching recovery``). One heatmap
+    figure (all methods, one color scale) per measure and value of the other varying config
+    keys (e.g. model, task); seeds are averaged; keys that only restate the method are not
+    split on.
     """
     has_table = {"task", "split", "method", "accuracy"} <= set(df.columns)
     has_heat = {"method", "layer", "head", "value"} <= set(df.columns)
@@ -65,7 +67,7 @@ def icl_vs_ft_section(df: pd.DataFrame, summary: Mapping[str, Any]) -> Section:
         heat = df[df["head"].notna() & df["value"].notna()]
         if len(heat):
             aliases = method_aliases(heat, keys)
-            by = varying(heat, keys, exclude=("task", "split", *aliases))
+            by = varying(heat, keys, exclude=("seed", *aliases))
             blocks.extend(_heatmap_blocks(heat, by))
     if len(blocks) == len(failures_note(summary)):
         blocks.append(Text("No accuracy or circuit rows with values.", kind="note"))
