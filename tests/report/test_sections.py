@@ -158,3 +158,28 @@ def test_register_section_refuses_silent_overwrite() -> None:
         register_section("test-only-analysis", mine)
     register_section("test-only-analysis", mine, overwrite=True)
     assert get_builder("test-only-analysis") is mine
+
+
+def test_curves_section_reads_the_curves_analysis_rows_and_matches_its_summary() -> None:
+    """Rows exactly as iclab.analyses.curves writes them (TEST DATA arrays) give the same
+    per-position means and CIs as the analysis' own summary."""
+    import numpy as np
+
+    from iclab.analyses.curves import CurvesConfig, CurvesResult, per_position_frame, summarize
+
+    rng = np.random.default_rng(5)
+    cfg = CurvesConfig(settings=("default", "flip"), repeats=5, demos=8)
+    result = CurvesResult(cfg, "sst2", "gemma-test", n_labels=2)
+    for setting in cfg.settings:
+        result.values[setting] = {m: rng.random((5, 8)) for m in ("loglik", "accuracy",
+                                                                  "entropy")}
+    result.flip_points["flip"] = 4
+    df = pd.DataFrame(result.rows()).assign(cell="c", analysis="curves", demos=8)
+    section = build_section("curves", df, {"config_keys": ["demos"], "chance_accuracy": 0.5})
+    assert not errors(section)
+    assert "labels flip after 4 demonstrations" in section.to_html()  # the analysis' F
+    mine = aggregate_curves(df, "loglik").drop(columns="n")
+    theirs = per_position_frame(summarize(result), "loglik")
+    pd.testing.assert_frame_equal(mine.reset_index(drop=True),
+                                  theirs[["setting", "demos", "mean", "lo", "hi"]],
+                                  check_dtype=False)

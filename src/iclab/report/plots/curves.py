@@ -55,5 +55,7 @@ def plot_icl_curves(data: pd.DataFrame, *, metric: str = "accuracy",
         ax.legend(loc="best")
         alt = (f"{title or 'ICL curves'}: {metric} against the number of demonstrations for "
                f"{len(settings)} setting(s) ({', '.join(map(str, settings))}), "
-               "shaded bands are confidence intervals")
+               "shaded bands are confidence intervals"
+               + (f"; labels flip after {flip_point:g} demonstrations" if flip_point is not None
+                  else ""))
         return to_figure(fig, alt)
