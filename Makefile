@@ -28,7 +28,9 @@ models: $(STAMP)
 demo: setup
 	$(BIN)/iclab models check gemma-3-270m
 
+# The report's browser test needs Debian's chromium + chromium-driver (no-op when present).
 test: setup
+	sh scripts/install-chromium.sh
 	$(BIN)/python -m pytest
 
 test-fast: setup
