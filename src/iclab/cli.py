@@ -53,6 +53,9 @@ app.command("curves")(curves_command)
 from iclab.cli_report import report_command  # noqa: E402
 
 app.command("report")(report_command)
+from iclab.cli_eval import eval_command  # noqa: E402
+
+app.command("eval")(eval_command)
 
 
 def fail(message: str) -> None:

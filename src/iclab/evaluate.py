@@ -1,0 +1,229 @@
+"""``iclab eval`` as a library: k-shot accuracy of one model on one task over seeds, cached.
+
+For each seed, :func:`iclab.prompts.build_prompts` builds every query's prompt with that seed's
+demonstrations; the engine scores them (``rank``: the choice with the highest log-prob under
+``mode``; ``generate``: greedy output, first non-empty line, exact match with the label word).
+Per-prompt records go through an append-only cache (:mod:`iclab.eval_cache`), so an interrupted
+run resumes where it stopped and a re-run loads no model at all.
+"""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal, Sequence
+
+from iclab import __version__
+from iclab.engine import ENGINE_VERSION, Engine, EngineError, first_line
+from iclab.eval_cache import ResultCache, cache_key, prompt_hash
+from iclab.io import write_json, write_jsonl
+from iclab.prompts.types import Prompt
+
+Scoring = Literal["rank", "generate"]
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What one ``iclab eval`` run computes.
+
+    Attributes:
+        model: model spec (``gemma-3-270m``, ``EleutherAI/pythia-410m@step4000``, a path).
+        task: task name or spec path.
+        shots: demonstrations per prompt.
+        seeds: demonstration seeds (one accuracy each).
+        labels: label setting (``gold``, ``random``, ``abstract``, ...).
+        template: prompt preset.
+        scoring: ``rank`` or ``generate``.
+        mode: choice score under ``rank`` (``first``, ``sum``, ``mean``).
+        limit: at most this many test queries (first ones in file order); None: all.
+        max_new_tokens: generation budget under ``generate``.
+        device: torch device (None: CUDA if available).
+        dtype: ``float32``/``bfloat16``/``float16`` (None: fp32 on CPU, bf16 on GPU).
+        chunk: prompts scored between two cache writes.
+    """
+
+    model: str = "gemma-3-270m"
+    task: str = "glue-sst2"
+    shots: int = 16
+    seeds: tuple[int, ...] = (13, 21, 42)
+    labels: str = "gold"
+    template: str = "metaicl-minimal"
+    scoring: Scoring = "rank"
+    mode: str = "sum"
+    limit: int | None = None
+    max_new_tokens: int = 256
+    device: str | None = None
+    dtype: str | None = None
+    chunk: int = 256
+
+    def __post_init__(self) -> None:
+        if self.scoring not in ("rank", "generate"):
+            raise EngineError(f"scoring must be 'rank' or 'generate', got {self.scoring!r}")
+        if self.mode not in ("first", "sum", "mean"):
+            raise EngineError(f"mode must be first, sum or mean, got {self.mode!r}")
+        if not self.seeds:
+            raise EngineError("give at least one seed")
+        if self.shots < 0 or (self.limit is not None and self.limit < 1):
+            raise EngineError("shots must be >= 0 and limit >= 1")
+
+    @property
+    def scoring_key(self) -> str:
+        """The scoring mode as it enters the cache key."""
+        if self.scoring == "rank":
+            return f"rank:{self.mode}"
+        return f"generate:first-line:{self.max_new_tokens}"
+
+
+@dataclass
+class _Model:
+    """The model id, and the model itself once a cache miss needs it."""
+
+    spec: str
+    device: str | None
+    dtype: str | None
+    key: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+    engine: Engine | None = None
+
+    def get(self) -> Engine:
+        if self.engine is None:
+            from iclab.models import load_model
+
+            self.engine = Engine(load_model(self.spec, device=self.device, dtype=self.dtype))
+        return self.engine
+
+
+def model_identity(spec: str, device: str | None, dtype: str | None) -> dict[str, Any]:
+    """Name, revision and dtype of a model spec, without loading the model."""
+    from iclab.models.loader import model_source, resolve_device, resolve_dtype
+    from iclab.models.spec import parse_spec
+
+    _, revision, name = model_source(parse_spec(spec))
+    dt = str(resolve_dtype(dtype, resolve_device(device))).removeprefix("torch.")
+    rev = f"@{revision}" if revision else ""
+    return {"name": name, "revision": revision, "dtype": dt, "key": f"{name}{rev}:{dt}"}
+
+
+def _record(cfg: EvalConfig, seed: int, prompt: Prompt, result: Any) -> dict[str, Any]:
+    """One per-sample record from an engine result."""
+    meta = dict(prompt.meta)
+    words = prompt.label_words
+    target = prompt.target
+    base = {"seed": seed, "query_index": meta.get("query_index"), "prompt_hash": prompt_hash(prompt),
+            "n_prompt_tokens": len(prompt.input_ids)}
+    if cfg.scoring == "rank":
+        gold = words[target] if isinstance(target, int) and words else target
+        return {**base, "label_logprobs": dict(zip(words, result.logprobs)),
+                "prediction": words[result.prediction], "target": gold,
+                "correct": bool(result.correct)}
+    gold = words[target] if isinstance(target, int) and words else str(target)
+    pred = first_line(result.text)
+    return {**base, "generation": result.text, "prediction": pred, "target": gold,
+            "correct": pred == gold,
+            "top5_first_step": [[t.text, t.logprob] for t in (result.top_k[0] if result.top_k else ())]}
+
+
+def _score(engine: Engine, cfg: EvalConfig, prompts: Sequence[Prompt],
+           progress: Callable[[int], None] | None) -> list[Any]:
+    if cfg.scoring == "rank":
+        return engine.score(prompts, mode=cfg.mode, progress=progress)  # type: ignore[arg-type]
+    return engine.generate(prompts, max_new_tokens=cfg.max_new_tokens, stop=("\n",), top_k=5,
+                           skip_leading_whitespace=True, progress=progress)
+
+
+def _eval_seed(cfg: EvalConfig, seed: int, task: Any, tokenizer: Any, model: _Model,
+               cache: ResultCache, progress: Callable[[int], None] | None,
+               stats: dict[str, int]) -> list[dict[str, Any]]:
+    """Records of one seed: cached ones read back, the rest computed chunk by chunk."""
+    from iclab.prompts import build_prompts
+
+    prompts = build_prompts(task, tokenizer, k=cfg.shots, seed=seed, template=cfg.template,
+                            setting=cfg.labels, limit=cfg.limit, max_length=_max_len(tokenizer, model))
+    if not prompts:
+        raise EngineError(f"task {cfg.task!r} gives no test queries (empty query set)")
+    keys = [cache_key(model.key, prompt_hash(p), cfg.scoring_key, ENGINE_VERSION) for p in prompts]
+    missing = [i for i, k in enumerate(keys) if cache.get(k) is None]
+    stats["cached"] += len(prompts) - len(missing)
+    if progress is not None:
+        progress(len(prompts) - len(missing))
+    for start in range(0, len(missing), cfg.chunk):
+        idx = missing[start:start + cfg.chunk]
+        results = _score(model.get(), cfg, [prompts[i] for i in idx], None)
+        cache.add((keys[i], _record(cfg, seed, prompts[i], r)) for i, r in zip(idx, results))
+        stats["computed"] += len(idx)
+        if progress is not None:
+            progress(len(idx))
+    return [cache.get(k) for k in keys]  # type: ignore[misc]
+
+
+def _max_len(tokenizer: Any, model: _Model) -> int | None:
+    """The context window: from the loaded engine, else the tokenizer's model_max_length."""
+    if model.engine is not None:
+        return model.engine.max_length
+    value = getattr(tokenizer, "model_max_length", None)
+    return int(value) if value and value < 10**8 else None
+
+
+def run_eval(cfg: EvalConfig, out: str | Path, cache_dir: str | Path | None = None,
+             progress: Callable[[int], None] | None = None,
+             on_total: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Evaluate, write ``samples.jsonl`` and ``summary.json`` under ``out``; return the summary.
+
+    Args:
+        cfg: the run configuration.
+        out: output directory.
+        cache_dir: where the cache file lives (default ``out/cache``).
+        progress: called with the number of queries finished.
+        on_total: called once per seed with its number of queries (to size a progress bar).
+    """
+    from iclab.data import load_task
+    from iclab.models import load_tokenizer
+
+    t0 = time.time()
+    ident = model_identity(cfg.model, cfg.device, cfg.dtype)
+    model = _Model(cfg.model, cfg.device, cfg.dtype, key=ident["key"], info=ident)
+    task = load_task(cfg.task)
+    tokenizer = load_tokenizer(cfg.model)
+    cache = ResultCache(Path(cache_dir or Path(out) / "cache") / "eval-cache.jsonl")
+    stats = {"cached": 0, "computed": 0}
+    records: list[dict[str, Any]] = []
+    for seed in cfg.seeds:
+        if on_total is not None:
+            on_total(min(cfg.limit or 10**9, len(task.split("test"))))
+        records += _eval_seed(cfg, seed, task, tokenizer, model, cache, progress, stats)
+    summary = _summary(cfg, ident, records, stats, time.time() - t0)
+    write_jsonl(Path(out) / "samples.jsonl", records)
+    write_json(Path(out) / "summary.json", summary)
+    return summary
+
+
+def _summary(cfg: EvalConfig, ident: dict[str, Any], records: list[dict[str, Any]],
+             stats: dict[str, int], seconds: float) -> dict[str, Any]:
+    """The summary JSON: config, model, versions, accuracy per seed, mean and std."""
+    import torch
+    import transformers
+
+    per_seed = {}
+    for seed in cfg.seeds:
+        rows = [r for r in records if r["seed"] == seed]
+        per_seed[str(seed)] = {"accuracy": sum(r["correct"] for r in rows) / len(rows),
+                               "n": len(rows)}
+    accs = [v["accuracy"] for v in per_seed.values()]
+    return {
+        "accuracy": statistics.fmean(accs),
+        "accuracy_std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+        "accuracy_per_seed": per_seed,
+        "n": len(records),
+        "model": ident["name"],
+        "model_revision": ident["revision"],
+        "model_key": ident["key"],
+        "task": cfg.task,
+        "config": {**asdict(cfg), "seeds": list(cfg.seeds)},
+        "versions": {"iclab": __version__, "engine": ENGINE_VERSION, "torch": torch.__version__,
+                     "transformers": transformers.__version__, "python": platform.python_version()},
+        "cache": stats,
+        "seconds": round(seconds, 3),
+    }

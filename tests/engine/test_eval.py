@@ -1,0 +1,80 @@
+"""``iclab eval``: outputs, the --json contract, the cache, resume after interruption."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from iclab.cli import app
+from iclab.engine import EngineError
+from iclab.evaluate import EvalConfig, run_eval
+from iclab.models.tiny import tiny_model, tiny_tokenizer
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    """A tiny Llama saved as a local model directory (loadable by spec)."""
+    path = tmp_path_factory.mktemp("tiny-llama")
+    tiny_model("llama").save_pretrained(path)
+    tiny_tokenizer("llama").save_pretrained(path)
+    return str(path)
+
+
+def _cfg(tiny_dir, **kw):
+    base = dict(model=tiny_dir, task="word-sentiment", shots=4, seeds=(1, 2), limit=6,
+                template="metaicl-minimal", device="cpu")
+    return EvalConfig(**{**base, **kw})
+
+
+def test_eval_writes_outputs_and_reruns_from_cache(tiny_dir, tmp_path):
+    summary = run_eval(_cfg(tiny_dir), tmp_path)
+    assert summary["n"] == 12 and summary["cache"] == {"cached": 0, "computed": 12}
+    assert 0.0 <= summary["accuracy"] <= 1.0 and set(summary["accuracy_per_seed"]) == {"1", "2"}
+    rows = [json.loads(x) for x in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    assert len(rows) == 12 and {"prompt_hash", "label_logprobs", "prediction", "target"} <= set(rows[0])
+    assert json.loads((tmp_path / "summary.json").read_text())["accuracy"] == summary["accuracy"]
+    again = run_eval(_cfg(tiny_dir), tmp_path)
+    assert again["cache"] == {"cached": 12, "computed": 0}
+    assert again["accuracy"] == summary["accuracy"]
+    other = run_eval(_cfg(tiny_dir, mode="first"), tmp_path)  # another scoring mode: no hit
+    assert other["cache"]["computed"] == 12
+
+
+def test_interrupted_cache_resumes(tiny_dir, tmp_path):
+    """A cache line cut short (as by a kill mid-write) is ignored and recomputed."""
+    first = run_eval(_cfg(tiny_dir, seeds=(1,)), tmp_path)
+    cache = tmp_path / "cache" / "eval-cache.jsonl"
+    lines = cache.read_text().splitlines(keepends=True)
+    cache.write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
+    resumed = run_eval(_cfg(tiny_dir, seeds=(1,)), tmp_path)
+    assert resumed["cache"] == {"cached": 5, "computed": 1}
+    assert resumed["accuracy"] == first["accuracy"]
+    assert run_eval(_cfg(tiny_dir, seeds=(1,)), tmp_path)["cache"]["computed"] == 0
+
+
+def test_generate_scoring(tiny_dir, tmp_path):
+    summary = run_eval(_cfg(tiny_dir, scoring="generate", max_new_tokens=4, seeds=(1,)), tmp_path)
+    row = json.loads((tmp_path / "samples.jsonl").read_text().splitlines()[0])
+    assert {"generation", "prediction", "top5_first_step"} <= set(row)
+    assert summary["n"] == 6
+
+
+def test_cli_json_contract(tiny_dir, tmp_path):
+    result = CliRunner().invoke(app, [
+        "eval", "--model", tiny_dir, "--task", "word-sentiment", "--shots", "2", "--seeds", "3",
+        "--limit", "4", "--device", "cpu", "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {"accuracy", "n", "model", "task"} <= set(summary)
+    assert summary["n"] == 4 and summary["task"] == "word-sentiment"
+
+
+def test_bad_config():
+    with pytest.raises(EngineError, match="scoring"):
+        EvalConfig(scoring="vote")  # type: ignore[arg-type]
+    with pytest.raises(EngineError, match="seed"):
+        EvalConfig(seeds=())
+    with pytest.raises(EngineError, match="mode"):
+        EvalConfig(mode="max")
