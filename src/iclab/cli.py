@@ -56,6 +56,9 @@ app.command("report")(report_command)
 from iclab.cli_eval import eval_command  # noqa: E402
 
 app.command("eval")(eval_command)
+from iclab.cli_layers import layers_command  # noqa: E402
+
+app.command("layers")(layers_command)
 
 
 def fail(message: str) -> None:

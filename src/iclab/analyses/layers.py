@@ -1,0 +1,283 @@
+"""Where ICL happens: score vs the layer from which the context is masked.
+
+Reproduces and extends Sia, Mueller & Duh (NeurIPS 2024), "Where does In-context Learning
+Happen in Large Language Models?". For each mask config (any non-empty subset of instructions,
+examples, query), each prompt is swept over L = 0..n_layers with
+:func:`iclab.engine.layer_sweep.layer_sweep` (lower layers and the unaffected prefix computed
+once per prompt and mask), and every point is a full evaluation:
+
+- classification: label ranking by the first text token of each choice at the answer
+  position (accuracy);
+- translation: greedy decoding (50 new tokens, cut at ``Q:``, stripped) with the mask active at
+  every step; corpus BLEU with the ``where-icl`` preset (also standard BLEU and chrF);
+- code (HumanEval with MBPP demos): the same decoding, pass@1 in the sandbox of
+  :mod:`iclab.metrics.execution`.
+
+``layer`` in every row is the 0-based index of the first masked layer (``n_layers``: nothing is
+masked = the baseline). The **task-recognition layer** is the first L whose score reaches
+``threshold`` (default 0.95) × the baseline and stays there for every larger L; None when none
+does (or the baseline is not positive). Plots number layers from 1, as the paper's figures.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+
+from iclab.data.types import Task
+from iclab.engine.generate import cut_at_stop
+from iclab.engine.layer_sweep import SweepPoint, layer_sweep
+from iclab.engine.masking import ContextMask, mask_context, parse_parts, row_mask
+from iclab.engine.plan import first_text_token
+from iclab.errors import IclabError
+from iclab.metrics.execution import SandboxConfig, check_program, run_program
+from iclab.metrics.translation import corpus_bleu, corpus_chrf
+from iclab.prompts import build_prompts
+from iclab.prompts.types import Prompt
+
+Progress = Callable[[int], None] | None
+
+
+@dataclass(frozen=True)
+class LayersConfig:
+    """What one layers run computes.
+
+    Attributes:
+        masks: mask configs, each a comma-separated subset of instructions/examples/query.
+        k: demonstrations per prompt (the same for every query of a seed).
+        seed: demonstration-sampling seed.
+        n: number of test queries (the first n of the test split's capped order).
+        template: prompt preset; None picks ``qa-translation`` (translation), ``qa-code``
+            (HumanEval) or ``default``.
+        rows: ``query`` (query and generated tokens are restricted) or ``all`` (paper's code).
+        sink: leading tokens kept visible.
+        threshold: fraction of the baseline that defines the recognition layer.
+        max_new_tokens: generation budget (paper: 50).
+        stop: stop strings for generation (paper: ``Q:``).
+        exec_timeout: seconds per program for pass@1 (paper: 3).
+    """
+
+    masks: tuple[str, ...] = ("examples", "instructions,examples")
+    k: int = 5
+    seed: int = 0
+    n: int = 20
+    template: str | None = None
+    rows: str = "query"
+    sink: int = 1
+    threshold: float = 0.95
+    max_new_tokens: int = 50
+    stop: tuple[str, ...] = ("Q:",)
+    exec_timeout: float = 3.0
+
+    def __post_init__(self) -> None:
+        if not self.masks:
+            raise IclabError("layers: give at least one mask config")
+        for m in self.masks:
+            parse_parts(m)
+        if self.k < 0 or self.n < 1:
+            raise IclabError(f"layers: need k >= 0 and n >= 1 (got k={self.k}, n={self.n})")
+        if not 0 < self.threshold <= 1:
+            raise IclabError(f"layers: threshold must be in (0, 1], got {self.threshold}")
+        if self.rows not in ("query", "all"):
+            raise IclabError(f"layers: rows must be 'query' or 'all', got {self.rows!r}")
+
+
+def task_metric(task: Task) -> str:
+    """``accuracy``, ``bleu`` or ``pass@1`` from the task's kind and name."""
+    if task.kind == "classification":
+        return "accuracy"
+    if task.name in ("humaneval", "mbpp"):
+        return "pass@1"
+    return "bleu"
+
+
+def default_template(task: Task) -> str:
+    """The paper's preset for its tasks, ``default`` otherwise."""
+    metric = task_metric(task)
+    if metric == "pass@1":
+        return "qa-code"
+    if metric == "bleu" and task.name.startswith(("flores", "wmt")):
+        return "qa-translation"
+    return "default"
+
+
+def recognition_layer(curve: Sequence[tuple[int, float]], baseline: float,
+                      threshold: float = 0.95) -> int | None:
+    """First masked layer L whose score is >= threshold × baseline for every layer >= L.
+
+    ``curve`` holds (layer, score) for masked layers (the baseline point excluded); None when
+    no layer qualifies or the baseline is not positive.
+    """
+    if baseline <= 0:
+        return None
+    found = None
+    for layer, score in sorted(curve, reverse=True):
+        if score < threshold * baseline:
+            break
+        found = layer
+    return found
+
+
+def _answer_tokens(engine: Any, prompt: Prompt) -> tuple[tuple[int, ...], list[int]]:
+    """Whitespace-only tokens every choice starts with (teacher-forced), and each choice's
+    first text token."""
+    encoded = [engine.encode_choice(c) for c in prompt.choices]
+    idx = [first_text_token(engine.tokenizer, ids) for ids in encoded]
+    leads = {ids[:i] for ids, i in zip(encoded, idx)}
+    firsts = [ids[i] for ids, i in zip(encoded, idx)]
+    if len(leads) != 1 or len(set(firsts)) != len(firsts):
+        raise IclabError("layers: label ranking needs choices with the same leading whitespace "
+                         "and distinct first text tokens")
+    return leads.pop(), firsts
+
+
+def _classify(engine: Any, prompt: Prompt, firsts: Sequence[int], point: SweepPoint) -> float:
+    """1.0 when the first text token of the target choice has the highest logit."""
+    rows = torch.tensor(list(firsts), device=point.hidden.device)
+    logits = engine.adapter.logits(point.hidden[:, -1], rows=rows)[0]  # (C,)
+    return float(int(logits.argmax()) == prompt.target)
+
+
+def _decode(engine: Any, point: SweepPoint, cfg: LayersConfig) -> str:
+    """Greedy continuation of a sweep point, the mask active at every step."""
+    eos = engine.tokenizer.eos_token_id
+    eos_ids = set(eos) if isinstance(eos, (list, tuple)) else {eos}
+    hidden, ids = point.hidden[:, -1], []  # (1, H)
+    with torch.inference_mode(), mask_context(engine.model, point.mask):
+        for _ in range(cfg.max_new_tokens):
+            nxt = int(engine.adapter.logits(hidden).argmax(-1))
+            if nxt in eos_ids:
+                break
+            ids.append(nxt)
+            text = engine.tokenizer.decode(ids, skip_special_tokens=True)
+            if cut_at_stop(text, cfg.stop, False) is not None:
+                break
+            step = torch.tensor([[nxt]], device=point.hidden.device)
+            hidden = engine.adapter.hidden(step, point.cache)[:, -1]
+    text = engine.tokenizer.decode(ids, skip_special_tokens=True)
+    cut = cut_at_stop(text, cfg.stop, False)
+    return (text if cut is None else text[:cut]).strip()
+
+
+def _score_outputs(metric: str, outputs: Sequence[Any], prompts: Sequence[Prompt],
+                   task: Task, cfg: LayersConfig) -> dict[str, float]:
+    """The metric (and extras) of one layer's outputs over all prompts."""
+    if metric == "accuracy":
+        return {"score": sum(outputs) / len(outputs)}
+    if metric == "bleu":
+        refs = [str(p.target) for p in prompts]
+        return {"score": corpus_bleu(outputs, refs, "where-icl").score,
+                "bleu_standard": corpus_bleu(outputs, refs).score,
+                "chrf": corpus_chrf(outputs, refs)}
+    test = task.split("test")
+    sandbox = SandboxConfig(timeout=cfg.exec_timeout)
+    passed = []
+    for text, p in zip(outputs, prompts):
+        meta = test[int(dict(p.meta)["query_index"])].meta
+        program = check_program(text, meta["tests"], meta["entry_point"])
+        passed.append(run_program(program, sandbox).passed)
+    return {"score": sum(passed) / len(passed)}
+
+
+def sweep_mask(engine: Any, prompts: Sequence[Prompt], task: Task, mask: str,
+               cfg: LayersConfig, progress: Progress = None) -> dict[int, dict[str, float]]:
+    """Per first-masked layer (0..n_layers), the metric over all prompts for one mask."""
+    metric = task_metric(task)
+    per_layer: dict[int, list[Any]] = {}
+    device = engine.adapter.weight.device
+    for prompt in prompts:
+        rm = row_mask(prompt, mask, rows=cfg.rows)  # type: ignore[arg-type]
+        lead, firsts = _answer_tokens(engine, prompt) if metric == "accuracy" else ((), [])
+        ids = torch.tensor([list(prompt.input_ids) + list(lead)], device=device)  # (1, T)
+        with torch.inference_mode():
+            for point in layer_sweep(engine.model, ids, ContextMask(0, (rm,), cfg.sink)):
+                out = (_classify(engine, prompt, firsts, point) if metric == "accuracy"
+                       else _decode(engine, point, cfg))
+                per_layer.setdefault(point.from_layer, []).append(out)
+        if progress is not None:
+            progress(1)
+    return {layer: _score_outputs(metric, outs, prompts, task, cfg)
+            for layer, outs in sorted(per_layer.items())}
+
+
+def run_layers(engine: Any, task: Task, cfg: LayersConfig, model_name: str,
+               progress: Progress = None) -> list[dict[str, Any]]:
+    """All rows of a layers run: one per (mask, layer), with baseline and recognition layer."""
+    template = cfg.template or default_template(task)
+    prompts = build_prompts(task, engine.tokenizer, k=cfg.k, seed=cfg.seed, template=template,
+                            limit=cfg.n, max_length=engine.max_length,
+                            reserve=cfg.max_new_tokens)
+    metric = task_metric(task)
+    n_layers = engine.model.config.get_text_config().num_hidden_layers
+    rows = []
+    for mask in cfg.masks:
+        scores = sweep_mask(engine, prompts, task, mask, cfg, progress)
+        baseline = scores[n_layers]["score"]
+        curve = [(layer, s["score"]) for layer, s in scores.items() if layer < n_layers]
+        rec = recognition_layer(curve, baseline, cfg.threshold)
+        for layer, s in scores.items():
+            rows.append({"model": model_name, "task": task.name, "template": template,
+                         "mask": ",".join(parse_parts(mask)), "layer": layer,
+                         "metric": metric, "baseline": baseline, "recognition_layer": rec,
+                         "n_layers": n_layers, "k": cfg.k, "seed": cfg.seed,
+                         "n": len(prompts), "rows": cfg.rows, "sink": cfg.sink,
+                         "threshold": cfg.threshold, **s})
+    return rows
+
+
+def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One summary per mask; the top level repeats the first mask's (the CLI contract)."""
+    masks: dict[str, Any] = {}
+    for r in rows:
+        m = masks.setdefault(r["mask"], {"baseline": r["baseline"], "curve": [],
+                                         "recognition_layer": r["recognition_layer"]})
+        if r["layer"] < r["n_layers"]:
+            m["curve"].append({"layer": r["layer"], "score": r["score"]})
+    first = next(iter(masks.values()))
+    head = rows[0]
+    return {"model": head["model"], "task": head["task"], "metric": head["metric"],
+            "n_layers": head["n_layers"], "n": head["n"], "k": head["k"], "seed": head["seed"],
+            "layer_convention": "layer = 0-based first masked layer; plots show layer + 1",
+            "baseline": first["baseline"], "curve": first["curve"],
+            "recognition_layer": first["recognition_layer"], "masks": masks}
+
+
+def plot(summary: dict[str, Any], path: Path) -> Path:
+    """Score vs first masked layer (numbered from 1), baseline line, recognition layers."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for mask, m in summary["masks"].items():
+        xs = [p["layer"] + 1 for p in m["curve"]]
+        line, = ax.plot(xs, [p["score"] for p in m["curve"]], marker="o", ms=3, label=mask)
+        if m["recognition_layer"] is not None:
+            ax.axvline(m["recognition_layer"] + 1, color=line.get_color(), ls=":", lw=1)
+    ax.axhline(summary["baseline"], color="black", ls="--", lw=1, label="unmasked")
+    ax.set_xlabel("mask context from layer L (1-indexed)")
+    ax.set_ylabel(summary["metric"])
+    ax.set_title(f"{summary['model']} · {summary['task']} (k={summary['k']}, n={summary['n']})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_outputs(rows: Sequence[dict[str, Any]], summary: dict[str, Any], cfg: LayersConfig,
+                  out: str | Path) -> list[Path]:
+    """rows.jsonl, summary.json (with the config) and layers.png under ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows_path = out / "rows.jsonl"
+    rows_path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    summary_path = out / "summary.json"
+    summary_path.write_text(json.dumps({**summary, "config": asdict(cfg)}, indent=2),
+                            encoding="utf-8")
+    return [rows_path, summary_path, plot(summary, out / "layers.png")]
