@@ -109,3 +109,15 @@ def test_meta_records_the_schema_and_creator(tmp_path) -> None:
     conn = sqlite3.connect(tmp_path / STORE_FILE)
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     assert meta["store_schema"] == "1" and "iclab" in json.loads(meta["created_by"])
+
+
+def test_a_store_killed_before_its_tables_exist_is_empty_not_broken(tmp_path) -> None:
+    from iclab.runs.store import EmptyStoreError, finished_in
+
+    sqlite3.connect(tmp_path / STORE_FILE).execute("PRAGMA journal_mode=WAL").close()
+    assert finished_in(tmp_path) == frozenset() and finished_in(tmp_path / "none") == frozenset()
+    with pytest.raises(EmptyStoreError, match="holds no iclab results yet"):
+        ResultStore(tmp_path)
+    with ResultStore(tmp_path, create=True) as store:  # a writer creates the tables
+        assert _commit(store, Cell("a", {"k": 1}), [{"x": 1}])
+    assert len(finished_in(tmp_path)) == 1

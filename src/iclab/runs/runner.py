@@ -16,7 +16,7 @@ from iclab.runs.config import Cell, ConfigError, RunConfig, canonical_json, expa
 from iclab.runs.local import RunSummary, run_local
 from iclab.runs.ray_exec import RayOptions
 from iclab.runs.registry import Analysis, get_analysis
-from iclab.runs.store import STORE_FILE, ResultStore, StoreError
+from iclab.runs.store import ResultStore, StoreError, finished_in
 
 Executor = Literal["local", "ray"]
 
@@ -49,12 +49,8 @@ def plan(config_path: str | Path, out: str | Path) -> RunPlan:
     path = Path(config_path)
     config = load_config(path)
     cells = expand(config, str(path))
-    finished: frozenset[str] = frozenset()
-    if (Path(out) / STORE_FILE).is_file():
-        with ResultStore(out) as store:
-            finished = frozenset(store.finished_ids())
     return RunPlan(config, str(path), path.read_text(encoding="utf-8"),
-                   get_analysis(config.analysis), cells, finished)
+                   get_analysis(config.analysis), cells, finished_in(out))
 
 
 def _duration(seconds: float) -> str:

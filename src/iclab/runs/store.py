@@ -58,6 +58,10 @@ class StoreError(IclabError):
     """The run directory cannot be used: unwritable, locked, corrupt, or another version."""
 
 
+class EmptyStoreError(StoreError):
+    """The store file exists but has no tables yet (its run was killed while starting)."""
+
+
 def utc_now() -> str:
     """The current UTC time as ISO 8601 with microseconds."""
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
@@ -123,6 +127,9 @@ class ResultStore:
         if not tables and create:
             self._init_tables()
             tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
+        if not tables:  # a run killed before it created the tables; readers see no results
+            raise EmptyStoreError(f"{self.run_dir} holds no iclab results yet "
+                                  f"(empty {STORE_FILE})")
         if "meta" not in tables:
             raise StoreError(f"{self.path} is not an iclab result store (no meta table)")
         row = self.conn.execute("SELECT value FROM meta WHERE key='store_schema'").fetchone()
@@ -267,6 +274,19 @@ class ResultStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def finished_in(run_dir: str | Path) -> frozenset[str]:
+    """Ids of the cells finished in ``run_dir``; empty when it has no store, or an empty one
+    (a run killed before creating its tables). Other problems raise :class:`StoreError`."""
+    path = Path(run_dir) / STORE_FILE
+    if not path.is_file() or path.stat().st_size == 0:
+        return frozenset()
+    try:
+        with ResultStore(run_dir) as store:
+            return frozenset(store.finished_ids())
+    except EmptyStoreError:
+        return frozenset()
 
 
 def check_output_dir(run_dir: str | Path) -> None:
