@@ -22,8 +22,11 @@ def test_same_model_is_loaded_once_and_another_replaces_it(tiny_dir) -> None:
     first = ctx.model(tiny_dir)
     assert ctx.model(tiny_dir) is first and ctx.loads == 1
     assert ctx.tokenizer(tiny_dir) is first.tokenizer
+    engine = ctx.engine(tiny_dir)
+    assert ctx.engine(tiny_dir) is engine and engine.model is first.model and ctx.loads == 1
     half = ctx.model(tiny_dir, dtype="bfloat16")
     assert ctx.loads == 2 and half is not first and half.id.dtype == "bfloat16"
+    assert ctx.engine(tiny_dir, dtype="bfloat16").model is half.model
     ctx.progress("3/4 prompts")
     assert seen == ["3/4 prompts"]
     ctx.release()

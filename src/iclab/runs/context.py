@@ -44,6 +44,7 @@ class Context:
         self._progress = progress
         self._model_key: tuple | None = None
         self._model: Any = None
+        self._engine: Any = None
         self.loads = 0  # how many times a model was actually loaded (for logs and tests)
 
     def model(self, model: str, revision: str | None = None, dtype: str | None = None) -> Any:
@@ -57,6 +58,15 @@ class Context:
             self._model_key = key
             self.loads += 1
         return self._model
+
+    def engine(self, model: str, revision: str | None = None, dtype: str | None = None) -> Any:
+        """Return an :class:`iclab.engine.Engine` over the cached model (built once per model)."""
+        loaded = self.model(model, revision, dtype)
+        if self._engine is None:
+            from iclab.engine import Engine
+
+            self._engine = Engine(loaded)
+        return self._engine
 
     def tokenizer(self, model: str, revision: str | None = None) -> Any:
         """Return the tokenizer of ``model`` (the loaded model's when it is that one; else
@@ -75,6 +85,7 @@ class Context:
         if self._model is None:
             return
         self._model = None
+        self._engine = None
         self._model_key = None
         gc.collect()
         try:

@@ -37,6 +37,7 @@ RunCell = Callable[[dict[str, Any], "Context"], list[dict[str, Any]]]
 EstimateCost = Callable[[Mapping[str, Any]], float]
 
 BUILTIN: dict[str, str] = {
+    "eval": "iclab.runs.analyses.eval",
     "prompt-stats": "iclab.runs.analyses.prompt_stats",
 }
 """Analyses shipped with iclab: name -> module that registers it when imported."""
