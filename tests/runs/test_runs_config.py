@@ -111,3 +111,12 @@ def _any_cell(cell: dict, ctx) -> list[dict]:
 
 
 register_analysis("test-any", _any_cell)
+
+
+def test_every_example_config_is_valid() -> None:
+    from pathlib import Path
+
+    examples = sorted((Path(__file__).resolve().parents[2] / "examples").rglob("*.yaml"))
+    assert {p.stem for p in examples} >= {"eval", "prompt-stats", "pythia-checkpoints"}
+    for path in examples:
+        assert expand(load_config(path), str(path)), path
