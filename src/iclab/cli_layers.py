@@ -16,6 +16,7 @@ def layers_command(
     seed: int = typer.Option(0, help="Demonstration-sampling seed."),
     n: int = typer.Option(20, help="Test queries."),
     template: str = typer.Option("", help="Prompt preset (default: the paper's for its tasks)."),
+    instruction: str = typer.Option("", help="Instruction line added to the template."),
     rows: str = typer.Option("query", help="query (query + generated tokens restricted) or all."),
     sink: int = typer.Option(1, help="Leading tokens kept visible (0: none)."),
     threshold: float = typer.Option(0.95, help="Fraction of the unmasked score that defines "
@@ -33,7 +34,7 @@ def layers_command(
     from iclab.models import load_model
 
     cfg = LayersConfig(masks=tuple(mask), k=k, seed=seed, n=n, template=template or None,
-                       rows=rows, sink=sink, threshold=threshold, max_new_tokens=max_new_tokens)
+                       instruction=instruction or None, rows=rows, sink=sink, threshold=threshold, max_new_tokens=max_new_tokens)
     loaded_task = load_task(task)
     engine = Engine(load_model(model))
     with tqdm(total=n * len(mask), desc="layers", unit="prompt", disable=None) as bar:

@@ -37,6 +37,7 @@ from iclab.errors import IclabError
 from iclab.metrics.execution import SandboxConfig, check_program, run_program
 from iclab.metrics.translation import corpus_bleu, corpus_chrf
 from iclab.prompts import build_prompts
+from iclab.prompts.templates import get_template
 from iclab.prompts.types import Prompt
 
 Progress = Callable[[int], None] | None
@@ -53,6 +54,8 @@ class LayersConfig:
         n: number of test queries (the first n of the test split's capped order).
         template: prompt preset; None picks ``qa-translation`` (translation), ``qa-code``
             (HumanEval) or ``default``.
+        instruction: an instruction line added to the template (needed to mask
+            ``instructions`` with templates that have none, e.g. ``default``).
         rows: ``query`` (query and generated tokens are restricted) or ``all`` (paper's code).
         sink: leading tokens kept visible.
         threshold: fraction of the baseline that defines the recognition layer.
@@ -66,6 +69,7 @@ class LayersConfig:
     seed: int = 0
     n: int = 20
     template: str | None = None
+    instruction: str | None = None
     rows: str = "query"
     sink: int = 1
     threshold: float = 0.95
@@ -208,7 +212,10 @@ def run_layers(engine: Any, task: Task, cfg: LayersConfig, model_name: str,
                progress: Progress = None) -> list[dict[str, Any]]:
     """All rows of a layers run: one per (mask, layer), with baseline and recognition layer."""
     template = cfg.template or default_template(task)
-    prompts = build_prompts(task, engine.tokenizer, k=cfg.k, seed=cfg.seed, template=template,
+    built = get_template(template)
+    if cfg.instruction:
+        built = built.with_instruction(cfg.instruction)
+    prompts = build_prompts(task, engine.tokenizer, k=cfg.k, seed=cfg.seed, template=built,
                             limit=cfg.n, max_length=engine.max_length,
                             reserve=cfg.max_new_tokens)
     metric = task_metric(task)
@@ -252,6 +259,7 @@ def plot(summary: dict[str, Any], path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for mask, m in summary["masks"].items():
@@ -260,6 +268,7 @@ def plot(summary: dict[str, Any], path: Path) -> Path:
         if m["recognition_layer"] is not None:
             ax.axvline(m["recognition_layer"] + 1, color=line.get_color(), ls=":", lw=1)
     ax.axhline(summary["baseline"], color="black", ls="--", lw=1, label="unmasked")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("mask context from layer L (1-indexed)")
     ax.set_ylabel(summary["metric"])
     ax.set_title(f"{summary['model']} · {summary['task']} (k={summary['k']}, n={summary['n']})")
