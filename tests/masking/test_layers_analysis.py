@@ -77,3 +77,21 @@ def test_masked_decoding_matches_engine_generate():
         with mask_context(engine.model, point.mask):
             ref = engine.generate([prompt], max_new_tokens=6, stop=("Q:",))[0]
         assert ours == ref.text.strip()
+
+
+def test_pass_at_1_wiring_with_canonical_solutions():
+    """HumanEval prompt + canonical body passes in the sandbox; a wrong body fails."""
+    from iclab.analyses.layers import _score_outputs
+
+    task = load_task("humaneval")
+    cfg = LayersConfig(k=1, n=2)
+    prompts = build_prompts(task, tiny_tokenizer("llama"), k=1, seed=0, limit=2,
+                            template="qa-code", sampling="choice", demo_task=load_task("mbpp"))
+    test = task.split("test")
+    good = []
+    for p in prompts:
+        ex = test[int(dict(p.meta)["query_index"])]
+        good.append(ex.meta["prompt"] + ex.label)
+    assert _score_outputs("pass@1", good, prompts, task, cfg)["score"] == 1.0
+    bad = [g.replace("return", "return None and", 1) for g in good]
+    assert _score_outputs("pass@1", bad, prompts, task, cfg)["score"] < 1.0

@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from iclab.data import load_task
 from iclab.data.types import Task
 from iclab.engine.generate import cut_at_stop
 from iclab.engine.layer_sweep import SweepPoint, layer_sweep
@@ -56,6 +57,10 @@ class LayersConfig:
             (HumanEval) or ``default``.
         instruction: an instruction line added to the template (needed to mask
             ``instructions`` with templates that have none, e.g. ``default``).
+        sampling: demo sampling; None picks ``choice`` (the where-ICL seeded sample) for
+            translation and code, ``fixed`` otherwise.
+        demo_task: task the demos come from; None picks ``mbpp`` for HumanEval (the paper's
+            setup), the task itself otherwise.
         rows: ``query`` (query and generated tokens are restricted) or ``all`` (paper's code).
         sink: leading tokens kept visible.
         threshold: fraction of the baseline that defines the recognition layer.
@@ -70,6 +75,8 @@ class LayersConfig:
     n: int = 20
     template: str | None = None
     instruction: str | None = None
+    sampling: str | None = None
+    demo_task: str | None = None
     rows: str = "query"
     sink: int = 1
     threshold: float = 0.95
@@ -215,10 +222,13 @@ def run_layers(engine: Any, task: Task, cfg: LayersConfig, model_name: str,
     built = get_template(template)
     if cfg.instruction:
         built = built.with_instruction(cfg.instruction)
-    prompts = build_prompts(task, engine.tokenizer, k=cfg.k, seed=cfg.seed, template=built,
-                            limit=cfg.n, max_length=engine.max_length,
-                            reserve=cfg.max_new_tokens)
     metric = task_metric(task)
+    demo_name = cfg.demo_task or ("mbpp" if task.name == "humaneval" else None)
+    prompts = build_prompts(
+        task, engine.tokenizer, k=cfg.k, seed=cfg.seed, template=built, limit=cfg.n,
+        sampling=cfg.sampling or ("fixed" if metric == "accuracy" else "choice"),  # type: ignore[arg-type]
+        demo_task=load_task(demo_name) if demo_name else None,
+        max_length=engine.max_length, reserve=cfg.max_new_tokens)
     n_layers = engine.model.config.get_text_config().num_hidden_layers
     rows = []
     for mask in cfg.masks:
