@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 
 import typer
+
+# Before torch loads OpenMP: idle OpenMP threads sleep instead of spinning. On a shared CPU,
+# spinning workers made element-wise ops ~20x slower (measured; see BENCHMARKS.md).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def _seeds(text: str) -> tuple[int, ...]:

@@ -23,13 +23,15 @@ class BatchLimits:
 
     Attributes:
         rows: most rows per forward.
-        tokens: most new (non-prefix) tokens per forward, padding included.
+        tokens: most new (non-prefix) tokens per forward, padding included (rows are sorted
+            by length first, so a small budget also keeps padding low; ~1k rows of hidden
+            states already run the matmuls near peak on a CPU).
         cache_tokens: most cached tokens per forward (rows x (prefix + row length)).
         vocab_rows: most full-vocabulary logit rows computed at once.
     """
 
-    rows: int = 32
-    tokens: int = 2048
+    rows: int = 64
+    tokens: int = 1024
     cache_tokens: int = 65536
     vocab_rows: int = 64
 
