@@ -50,6 +50,9 @@ app.command("synth")(synth)
 from iclab.cli_curves import curves_command  # noqa: E402
 
 app.command("curves")(curves_command)
+from iclab.cli_trtl import trtl_command  # noqa: E402
+
+app.command("trtl")(trtl_command)
 from iclab.cli_report import report_command  # noqa: E402
 
 app.command("report")(report_command)

@@ -169,7 +169,8 @@ def _max_len(tokenizer: Any, model: _Model) -> int | None:
 
 def run_eval(cfg: EvalConfig, out: str | Path, cache_dir: str | Path | None = None,
              progress: Callable[[int], None] | None = None,
-             on_total: Callable[[int], None] | None = None) -> dict[str, Any]:
+             on_total: Callable[[int], None] | None = None,
+             engine: Engine | None = None) -> dict[str, Any]:
     """Evaluate, write ``samples.jsonl`` and ``summary.json`` under ``out``; return the summary.
 
     Args:
@@ -178,15 +179,17 @@ def run_eval(cfg: EvalConfig, out: str | Path, cache_dir: str | Path | None = No
         cache_dir: where the cache file lives (default ``out/cache``).
         progress: called with the number of queries finished.
         on_total: called once per seed with its number of queries (to size a progress bar).
+        engine: an engine already holding ``cfg.model`` (sweeps reuse one per checkpoint);
+            loaded on the first cache miss when None.
     """
     from iclab.data import load_task
     from iclab.models import load_tokenizer
 
     t0 = time.time()
     ident = model_identity(cfg.model, cfg.device, cfg.dtype)
-    model = _Model(cfg.model, cfg.device, cfg.dtype, key=ident["key"], info=ident)
+    model = _Model(cfg.model, cfg.device, cfg.dtype, key=ident["key"], info=ident, engine=engine)
     task = load_task(cfg.task)
-    tokenizer = load_tokenizer(cfg.model)
+    tokenizer = engine.tokenizer if engine is not None else load_tokenizer(cfg.model)
     cache = ResultCache(Path(cache_dir or Path(out) / "cache") / "eval-cache.jsonl")
     stats = {"cached": 0, "computed": 0}
     records: list[dict[str, Any]] = []

@@ -1,0 +1,82 @@
+"""``iclab trtl``: task recognition vs task learning over checkpoints, and the ensemble."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def trtl_command(
+    checkpoints: list[str] = typer.Option(
+        ["gemma-3-270m", "smollm2-135m"], "--checkpoints", "-c",
+        help="Repeatable: a directory of step*/checkpoint-* dirs, hub/id@step1,step2,..., or "
+             "one model spec (its own series)."),
+    tasks: str = typer.Option("glue-sst2,financial_phrasebank,trec,glue-mrpc",
+                              help="Comma-separated tasks, or 'paper' for the paper's 16."),
+    seeds: str = typer.Option("13,21", help="MetaICL seeds (the paper: 13,21,42,87,100)."),
+    shots: int = typer.Option(16, help="Demonstrations (the paper: 16)."),
+    scoring: str = typer.Option("generate", help="generate (the paper's first-line exact "
+                                "match) or rank."),
+    limit: int = typer.Option(1000, help="Test queries per task (the paper caps at 1000)."),
+    max_new_tokens: int = typer.Option(256, help="Generation budget."),
+    alpha_task: float = typer.Option(0.1, help="Competition tolerance per task × seed (%)."),
+    alpha_avg: float = typer.Option(0.01, help="Competition tolerance on averaged curves (%)."),
+    ensemble_tr: str = typer.Option(None, help="Ensemble: TR-strong model (run with random labels)."),
+    ensemble_tl: str = typer.Option(None, help="Ensemble: TL-strong model (run with abstract symbols)."),
+    ensemble_reference: str = typer.Option(None, help="Ensemble: a larger model to compare with (gold)."),
+    ensemble_rule: str = typer.Option("accuracy", help="accuracy (the paper's) or loglik."),
+    ensemble_limit: int = typer.Option(200, help="Test queries per task for the ensemble."),
+    out: str = typer.Option("runs/trtl", "--out", "-o", help="Output directory."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line."),
+) -> None:
+    """Golden / TR / TL per checkpoint, competition (C^h, C^s, R), correlation, ensemble."""
+    from tqdm import tqdm
+
+    from iclab.analyses.checkpoints import parse_checkpoint_arg
+    from iclab.analyses.ensemble import Member, run_ensemble
+    from iclab.analyses.tr_tl import TrTlConfig, run_grid, summarize, write_outputs
+    from iclab.data.metaicl import METAICL_TASKS
+    from iclab.io import write_json
+
+    cks = tuple(c for arg in checkpoints for c in parse_checkpoint_arg(arg))
+    task_list = tuple(METAICL_TASKS) if tasks == "paper" else tuple(_csv(tasks))
+    cfg = TrTlConfig(checkpoints=cks, tasks=task_list, seeds=tuple(int(s) for s in _csv(seeds)),
+                     shots=shots, scoring=scoring, limit=limit,  # type: ignore[arg-type]
+                     max_new_tokens=max_new_tokens, alpha_task=alpha_task, alpha_avg=alpha_avg)
+    with tqdm(total=0, desc="tr-tl", unit="query", disable=None) as bar:
+        def grow(n: int) -> None:
+            bar.total += n
+            bar.refresh()
+
+        rows = run_grid(cfg, out, progress=bar.update, on_total=grow)
+    summary = summarize(cfg, rows)
+    if ensemble_tr or ensemble_tl:
+        if not (ensemble_tr and ensemble_tl):
+            raise typer.BadParameter("give both --ensemble-tr and --ensemble-tl")
+        ens = run_ensemble([Member(ensemble_tr, "random", f"TR: {ensemble_tr} (random)"),
+                            Member(ensemble_tl, "abstract", f"TL: {ensemble_tl} (abstract)")],
+                           task_list, cfg.seeds, ensemble_rule,  # type: ignore[arg-type]
+                           Member(ensemble_reference, "gold", f"ref: {ensemble_reference} (gold)")
+                           if ensemble_reference else None, limit=ensemble_limit, shots=shots)
+        write_json(f"{out}/ensemble.json", ens)
+        summary["ensemble"] = {k: ens[k] for k in ("table", "weights", "rule", "members", "reference")}
+    write_outputs(rows, summary, out)
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    for model, entry in summary["models"].items():
+        for c in entry["checkpoints"]:
+            typer.echo(f"{model} step {c['step']}: golden {c['golden']:.1f}  TR {c['tr']:.1f}  "
+                       f"TL {c['tl']:.1f}")
+        if "hard" in entry:
+            typer.echo(f"{model}: C^h {entry['hard']}  mean C^s {entry['mean_intensity']:.3f}")
+    if "ensemble" in summary:
+        for row in summary["ensemble"]["table"]:
+            typer.echo("  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                                 for k, v in row.items()))
+    typer.echo(f"wrote {out}")
