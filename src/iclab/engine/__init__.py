@@ -10,6 +10,7 @@ use::
     outs = engine.generate(prompts, stop=("\\n",), skip_leading_whitespace=True, top_k=5)
 """
 
+from iclab.engine.activations import Activations, capture, patch_heads, sites, temporary_hooks
 from iclab.engine.adapter import HeadAdapter, head_adapter
 from iclab.engine.calibrate import (
     CONTENT_FREE_INPUTS,
@@ -34,6 +35,7 @@ ENGINE_VERSION = "1"
 """Bumped whenever a change to the engine can change its numbers (part of result cache keys)."""
 
 __all__ = [
+    "Activations",
     "CONTENT_FREE_INPUTS",
     "ENGINE_VERSION",
     "BatchLimits",
@@ -47,8 +49,12 @@ __all__ = [
     "ScoreMode",
     "TopToken",
     "calibrate",
+    "capture",
     "content_free_probs",
     "exact_match_first_line",
     "first_line",
     "head_adapter",
+    "patch_heads",
+    "sites",
+    "temporary_hooks",
 ]

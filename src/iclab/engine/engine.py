@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from iclab.engine.activations import Activations, PatchSet, capture, patch_heads
 from iclab.engine.adapter import HeadAdapter, head_adapter
 from iclab.engine.calibrate import calibrate, content_free_probs
 from iclab.engine.curves import label_curves, label_mass
@@ -131,6 +132,25 @@ class Engine:
                                self.limits, self.max_length, progress)
         return [Generation(text, ids, tops, stopped, p.target)  # type: ignore[arg-type]
                 for p, (text, ids, tops, stopped) in zip(prompts, outs)]
+
+    def activations(self, prompts: Sequence[Prompt | Sequence[int]], position: int = -1
+                    ) -> Activations:
+        """Attention-head and MLP outputs of every prompt at ``position`` (default: the last
+        token, which predicts the answer); see :func:`iclab.engine.activations.capture`."""
+        return capture(self.adapter, [_ids(p) for p in prompts], position, self.limits)
+
+    def patch_heads(self, prompt: Prompt | Sequence[int], source: Any,
+                    patch_sets: Sequence[PatchSet], position: int = -1,
+                    token_ids: Sequence[int] | None = None) -> Any:
+        """Logits at ``prompt``'s last token with head outputs patched from ``source``, one
+        row per patch set; see :func:`iclab.engine.activations.patch_heads`."""
+        return patch_heads(self.adapter, _ids(prompt), source, patch_sets, position, token_ids,
+                           self.limits)
+
+
+def _ids(prompt: Prompt | Sequence[int]) -> tuple[int, ...]:
+    """Token ids of a Prompt or of a plain id sequence."""
+    return tuple(prompt.input_ids) if isinstance(prompt, Prompt) else tuple(prompt)
 
 
 def _final(raw: RawScores, mode: ScoreMode) -> tuple[float, ...]:
