@@ -62,6 +62,9 @@ app.command("eval")(eval_command)
 from iclab.cli_layers import layers_command  # noqa: E402
 
 app.command("layers")(layers_command)
+from iclab.cli_icl_vs_ft import icl_vs_ft_command  # noqa: E402
+
+app.command("icl-vs-ft")(icl_vs_ft_command)
 
 
 def fail(message: str) -> None:
