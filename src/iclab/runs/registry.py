@@ -39,6 +39,8 @@ EstimateCost = Callable[[Mapping[str, Any]], float]
 BUILTIN: dict[str, str] = {
     "eval": "iclab.runs.analyses.eval",
     "prompt-stats": "iclab.runs.analyses.prompt_stats",
+    "tr-tl": "iclab.runs.analyses.tr_tl",
+    "curves": "iclab.runs.analyses.curves",
 }
 """Analyses shipped with iclab: name -> module that registers it when imported."""
 

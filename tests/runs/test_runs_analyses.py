@@ -1,0 +1,68 @@
+"""The curves and tr-tl analyses in sweeps give the same numbers as their library paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from runs_support import write_config
+
+from iclab.analyses.curves import CurvesConfig, run_curves
+from iclab.data import load_task
+from iclab.engine import Engine
+from iclab.models.tiny import tiny_model, tiny_tokenizer
+from iclab.runs import load_results
+from iclab.runs.runner import run_config
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiny-llama")
+    tiny_model("llama", seed=5).save_pretrained(path)
+    tiny_tokenizer("llama").save_pretrained(path)
+    return str(path)
+
+
+def test_curves_cells_match_run_curves(tiny_dir, tmp_path):
+    config = write_config(tmp_path, f"""\
+analysis: curves
+grid:
+  setting: [default, random]
+  repeat: [0, 1]
+params:
+  model: {tiny_dir}
+  task: word-sentiment
+  template: default
+  demos: 6
+""")
+    assert run_config(config, tmp_path / "run", progress=False).finished == 4
+    df = load_results(tmp_path / "run")
+    assert len(df) == 4 * 6 and set(df["position"]) == set(range(6))
+    ref = run_curves(Engine(tiny_model("llama", seed=5), tiny_tokenizer("llama")),
+                     load_task("word-sentiment"),
+                     CurvesConfig(settings=("default", "random"), repeats=2, demos=6,
+                                  template="default", label_mass=True))
+    for setting in ("default", "random"):
+        for metric in ("loglik", "accuracy", "entropy", "label_mass"):
+            got = (df[df["setting"] == setting].sort_values(["repeat", "position"])[metric]
+                   .to_numpy().reshape(2, 6))
+            np.testing.assert_allclose(got, ref.values[setting][metric], atol=1e-5)
+
+
+def test_tr_tl_cells_carry_setting_and_step(tiny_dir, tmp_path):
+    config = write_config(tmp_path, f"""\
+analysis: tr-tl
+grid:
+  setting: [gold, random, abstract]
+params:
+  model: {tiny_dir}
+  step: 500
+  task: word-sentiment
+  shots: 4
+  scoring: rank
+  limit: 8
+""")
+    assert run_config(config, tmp_path / "run", progress=False).finished == 3
+    df = load_results(tmp_path / "run")
+    assert sorted(df["setting"]) == ["abstract", "gold", "random"]
+    assert (df["step"] == 500).all() and (df["n"] == 8).all()
+    assert df["accuracy"].between(0, 1).all()
