@@ -89,12 +89,14 @@ class Patching:
 
     Attributes:
         recovery: (n_layers, n_heads) fraction of the logit difference recovered.
+        delta: (n_layers, n_heads) Σ_q (LD_patched − LD_0shot), the recovery's numerator.
         n_queries: queries kept (``t_gold != t_base``).
         ld_zero: summed 0-shot logit difference over kept queries.
         ld_icl: summed ICL logit difference over kept queries.
     """
 
     recovery: torch.Tensor
+    delta: torch.Tensor
     n_queries: int
     ld_zero: float
     ld_icl: float
@@ -138,7 +140,7 @@ def patching_recovery(engine: Engine, zero_prompts: Sequence[Prompt], zero: Acti
         recovery = torch.full((n_layers, n_heads), float("nan"))
     else:
         recovery = (num / den).view(n_layers, n_heads)
-    return Patching(recovery, kept, ld0_sum, ldi_sum)
+    return Patching(recovery, num.view(n_layers, n_heads), kept, ld0_sum, ldi_sum)
 
 
 def _ld(pair: torch.Tensor) -> float:
