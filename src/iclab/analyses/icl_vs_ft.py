@@ -185,11 +185,12 @@ def training_pairs(tasks: dict[tuple[str, str], Task], n: int, tokenizer: Any
     """The fine-tuning mixture: the first ``n`` training examples of every family, interleaved
     (family 1 ex 1, family 2 ex 1, ...) so every batch mixes families; inputs are 0-shot
     prompt texts."""
+    families = list(dict.fromkeys(name for name, _ in tasks))
     per_task = []
-    for (name, split), task in tasks.items():
-        if split == next(s for (f, s) in tasks if f == name):  # the train split is shared
-            per_task.append([(zero_shot_text(task, ex, tokenizer), ex.label)
-                             for ex in task.split("train")[:n]])
+    for name in families:  # every split of a family shares its train split
+        task = next(t for (f, _), t in tasks.items() if f == name)
+        per_task.append([(zero_shot_text(task, ex, tokenizer), ex.label)
+                         for ex in task.split("train")[:n]])
     return [pair for group in zip(*per_task) for pair in group]
 
 

@@ -149,8 +149,9 @@ def _write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
 
 def write_outputs(result: IclVsFtResult, summary: dict[str, Any], out: str | Path
                   ) -> list[Path]:
-    """table.csv, icl_shots.csv, circuit.csv, one heatmap PNG per measure (methods side by
-    side, averaged over tasks), table.html-free summary.json; returns the paths."""
+    """Write ``table.csv`` (accuracy rows), ``icl_shots.csv`` (per-shot accuracy),
+    ``circuit.csv``, one ``heatmap_<measure>.png`` per measure (methods side by side, averaged
+    over tasks) and ``summary.json`` under ``out``; return the paths."""
     import pandas as pd
 
     from iclab.report.plots import heatmap_matrices, plot_circuit_heatmaps
