@@ -123,7 +123,7 @@ def _record(cfg: EvalConfig, seed: int, prompt: Prompt, result: Any) -> dict[str
     pred = first_line(result.text)
     return {**base, "generation": result.text, "prediction": pred, "target": gold,
             "correct": pred == gold,
-            "top5_first_step": [[t.text, t.logprob] for t in (result.top_k[0] if result.top_k else ())]}
+            "top5_per_step": [[[t.text, t.logprob] for t in step] for step in result.top_k]}
 
 
 def _score(engine: Engine, cfg: EvalConfig, prompts: Sequence[Prompt],

@@ -83,3 +83,16 @@ def test_cuda_requested_but_absent():
         pytest.skip("CUDA is available here")
     with pytest.raises(ModelSpecError, match="CUDA is not available"):
         resolve_device("cuda")
+
+
+def test_batches_respect_limits():
+    from iclab.engine.plan import Read, Row
+    from iclab.engine.run import BatchLimits, batches
+
+    rows = [Row(i, tuple(range(10 + i % 7)), [Read(9, (1,), (0,))]) for i in range(40)]
+    limits = BatchLimits(rows=8, tokens=40, cache_tokens=100)
+    out = list(batches(rows, 5, limits))
+    assert sorted(r.prompt for b in out for r in b) == list(range(40))
+    for b in out:
+        width = max(len(r.ids) for r in b) - 5
+        assert len(b) <= 8 and (len(b) == 1 or (len(b) * width <= 40 and len(b) * (5 + width) <= 100))

@@ -57,7 +57,7 @@ def test_interrupted_cache_resumes(tiny_dir, tmp_path):
 def test_generate_scoring(tiny_dir, tmp_path):
     summary = run_eval(_cfg(tiny_dir, scoring="generate", max_new_tokens=4, seeds=(1,)), tmp_path)
     row = json.loads((tmp_path / "samples.jsonl").read_text().splitlines()[0])
-    assert {"generation", "prediction", "top5_first_step"} <= set(row)
+    assert {"generation", "prediction", "top5_per_step"} <= set(row)
     assert summary["n"] == 6
 
 
