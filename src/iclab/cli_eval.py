@@ -34,6 +34,7 @@ def eval_command(
     mode: str = typer.Option("sum", help="rank score: first, sum or mean."),
     limit: int = typer.Option(None, help="At most this many test queries (first in file order)."),
     max_new_tokens: int = typer.Option(256, help="Generation budget (generate)."),
+    calibrate: bool = typer.Option(False, help="Contextual calibration (N/A, '', [MASK]); rank."),
     device: str = typer.Option(None, help="cpu, cuda, cuda:1 (default: CUDA if available)."),
     dtype: str = typer.Option(None, help="float32, bfloat16, float16 (default fp32 on CPU)."),
     out: str = typer.Option("runs/eval", "--out", "-o", help="Output directory."),
@@ -47,7 +48,8 @@ def eval_command(
 
     cfg = EvalConfig(model=model, task=task, shots=shots, seeds=_seeds(seeds), labels=labels,
                      template=template, scoring=scoring, mode=mode, limit=limit,  # type: ignore[arg-type]
-                     max_new_tokens=max_new_tokens, device=device, dtype=dtype)
+                     max_new_tokens=max_new_tokens, device=device, dtype=dtype,
+                     calibrate=calibrate)
     with tqdm(total=0, desc="eval", unit="query", disable=None) as bar:
         def grow(n: int) -> None:
             bar.total += n

@@ -42,6 +42,8 @@ class EvalConfig:
         max_new_tokens: generation budget under ``generate``.
         device: torch device (None: CUDA if available).
         dtype: ``float32``/``bfloat16``/``float16`` (None: fp32 on CPU, bf16 on GPU).
+        calibrate: contextual calibration (``rank`` only): each seed's content-free prompts
+            (same demos, query input ``N/A``, ``""``, ``[MASK]``) set the correction.
         chunk: prompts scored between two cache writes.
     """
 
@@ -57,6 +59,7 @@ class EvalConfig:
     max_new_tokens: int = 256
     device: str | None = None
     dtype: str | None = None
+    calibrate: bool = False
     chunk: int = 256
 
     def __post_init__(self) -> None:
@@ -68,12 +71,14 @@ class EvalConfig:
             raise EngineError("give at least one seed")
         if self.shots < 0 or (self.limit is not None and self.limit < 1):
             raise EngineError("shots must be >= 0 and limit >= 1")
+        if self.calibrate and self.scoring != "rank":
+            raise EngineError("calibration applies to rank scoring only")
 
     @property
     def scoring_key(self) -> str:
         """The scoring mode as it enters the cache key."""
         if self.scoring == "rank":
-            return f"rank:{self.mode}"
+            return f"rank:{self.mode}" + (":calibrated" if self.calibrate else "")
         return f"generate:first-line:{self.max_new_tokens}"
 
 
@@ -126,12 +131,31 @@ def _record(cfg: EvalConfig, seed: int, prompt: Prompt, result: Any) -> dict[str
             "top5_per_step": [[[t.text, t.logprob] for t in step] for step in result.top_k]}
 
 
+def content_free_prompts(cfg: EvalConfig, seed: int, task: Any, tokenizer: Any,
+                         max_length: int | None) -> list[Prompt]:
+    """The seed's demonstrations with a content-free query (``N/A``, ``""``, ``[MASK]``)."""
+    from iclab.data.types import Example
+    from iclab.engine import CONTENT_FREE_INPUTS
+    from iclab.prompts import build_prompt
+    from iclab.prompts.build import select_queries
+
+    qs = select_queries(task, cfg.shots, seed, limit=cfg.limit)
+    pool = task.splits.get("train", ())
+    out = []
+    for text in CONTENT_FREE_INPUTS:
+        query = Example({name: text for name in task.input_fields}, task.labels[0])
+        out.append(build_prompt(task, qs.demos, query, cfg.template, cfg.labels, tokenizer,
+                                seed=seed, pool=pool, max_length=max_length))
+    return out
+
+
 def _score(engine: Engine, cfg: EvalConfig, prompts: Sequence[Prompt],
-           progress: Callable[[int], None] | None) -> list[Any]:
+           content_free: Sequence[Prompt] | None) -> list[Any]:
     if cfg.scoring == "rank":
-        return engine.score(prompts, mode=cfg.mode, progress=progress)  # type: ignore[arg-type]
+        return engine.score(prompts, mode=cfg.mode,  # type: ignore[arg-type]
+                            content_free=content_free)
     return engine.generate(prompts, max_new_tokens=cfg.max_new_tokens, stop=("\n",), top_k=5,
-                           skip_leading_whitespace=True, progress=progress)
+                           skip_leading_whitespace=True)
 
 
 def _eval_seed(cfg: EvalConfig, seed: int, task: Any, tokenizer: Any, model: _Model,
@@ -149,9 +173,12 @@ def _eval_seed(cfg: EvalConfig, seed: int, task: Any, tokenizer: Any, model: _Mo
     stats["cached"] += len(prompts) - len(missing)
     if progress is not None:
         progress(len(prompts) - len(missing))
+    cf = None
+    if cfg.calibrate and missing:
+        cf = content_free_prompts(cfg, seed, task, tokenizer, _max_len(tokenizer, model))
     for start in range(0, len(missing), cfg.chunk):
         idx = missing[start:start + cfg.chunk]
-        results = _score(model.get(), cfg, [prompts[i] for i in idx], None)
+        results = _score(model.get(), cfg, [prompts[i] for i in idx], cf)
         cache.add((keys[i], _record(cfg, seed, prompts[i], r)) for i, r in zip(idx, results))
         stats["computed"] += len(idx)
         if progress is not None:

@@ -61,6 +61,20 @@ def test_generate_scoring(tiny_dir, tmp_path):
     assert summary["n"] == 6
 
 
+def test_calibrated_eval(tiny_dir, tmp_path):
+    from iclab.data import load_task
+    from iclab.evaluate import content_free_prompts
+    from iclab.models.tiny import tiny_tokenizer
+
+    cfg = _cfg(tiny_dir, calibrate=True, seeds=(1,))
+    summary = run_eval(cfg, tmp_path)
+    assert summary["cache"]["computed"] == 6 and cfg.scoring_key == "rank:sum:calibrated"
+    cf = content_free_prompts(cfg, 1, load_task("word-sentiment"), tiny_tokenizer("llama"), None)
+    assert [p.text.rsplit("\n\n\n", 1)[-1] for p in cf] == ["N/A", "", "[MASK]"]
+    with pytest.raises(EngineError, match="rank scoring only"):
+        _cfg(tiny_dir, calibrate=True, scoring="generate")
+
+
 def test_cli_json_contract(tiny_dir, tmp_path):
     result = CliRunner().invoke(app, [
         "eval", "--model", tiny_dir, "--task", "word-sentiment", "--shots", "2", "--seeds", "3",
