@@ -53,6 +53,9 @@ app.command("curves")(curves_command)
 from iclab.cli_trtl import trtl_command  # noqa: E402
 
 app.command("trtl")(trtl_command)
+from iclab.cli_demo import demo_command  # noqa: E402
+
+app.command("demo")(demo_command)
 from iclab.cli_report import report_command  # noqa: E402
 
 app.command("report")(report_command)

@@ -45,3 +45,13 @@ def test_rejections(bad, needle):
 def test_directory_without_config(tmp_path):
     with pytest.raises(ModelSpecError, match="no config.json"):
         parse_spec(str(tmp_path))
+
+
+def test_local_checkpoint_series_with_revision(tmp_path):
+    for step in ("step0", "step40"):
+        (tmp_path / step).mkdir()
+        (tmp_path / step / "config.json").write_text("{}")
+    spec = parse_spec(f"{tmp_path}@step40")
+    assert (spec.kind, spec.name) == ("local", str((tmp_path / "step40").resolve()))
+    with pytest.raises(ModelSpecError, match="no checkpoint 'step9'.*step0"):
+        parse_spec(f"{tmp_path}@step9")

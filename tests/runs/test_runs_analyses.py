@@ -66,3 +66,11 @@ params:
     assert sorted(df["setting"]) == ["abstract", "gold", "random"]
     assert (df["step"] == 500).all() and (df["n"] == 8).all()
     assert df["accuracy"].between(0, 1).all()
+
+
+def test_tr_tl_step_from_revision_or_zero():
+    from iclab.runs import expand, parse_config
+
+    cells = expand(parse_config({"analysis": "tr-tl", "grid": {
+        "revision": ["step4000", None], "setting": ["gold"]}, "params": {"task": "trec"}}))
+    assert [c["step"] for c in cells] == [4000, 0]

@@ -61,11 +61,24 @@ def parse_spec(spec: str) -> ModelSpec:
                 f"directory {spec} is not a saved Hugging Face model (no config.json in it)"
             )
         return ModelSpec("local", str(path.resolve()))
+    name, _, revision = spec.rpartition("@") if "@" in spec else (spec, "", "")
+    if revision and Path(name).expanduser().is_dir():
+        # a local directory of checkpoints: DIR@step4000 is DIR/step4000 (like a hub revision)
+        return _local_checkpoint(Path(name).expanduser(), revision)
     looks_like_path = spec.startswith((".", "/", "~")) or path.exists()
-    name, _, revision = spec.partition("@")
     if not looks_like_path and _HUB_ID.match(name) and "/" in name:
         if "@" in spec and not revision:
             raise ModelSpecError(f"empty revision after '@' in model spec {spec!r}")
         return ModelSpec("hub", name, revision or None)
     what = "no such directory or file" if looks_like_path else "unknown model"
     raise ModelSpecError(f"{what}: {spec!r}. Accepted forms: {ACCEPTED_FORMS}")
+
+
+def _local_checkpoint(root: Path, revision: str) -> ModelSpec:
+    """``ROOT@REV``: the checkpoint directory ``ROOT/REV`` of a local series."""
+    target = root / revision
+    if not (target / "config.json").is_file():
+        found = sorted(p.name for p in root.iterdir() if (p / "config.json").is_file())
+        raise ModelSpecError(f"no checkpoint {revision!r} in {root} (a saved model needs "
+                             f"{target}/config.json); checkpoints there: {found or 'none'}")
+    return ModelSpec("local", str(target.resolve()))

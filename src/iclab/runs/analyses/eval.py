@@ -80,14 +80,8 @@ def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
                             max_length=engine.max_length)
     if not prompts:
         raise IclabError(f"task {cell['task']!r} gives no test queries")
-    done = 0
-
-    def progress(n: int) -> None:
-        nonlocal done
-        done += n
-        ctx.progress(f"{cell['task']} k={cfg.shots} seed={cell['seed']}: {done}/{len(prompts)}")
-
-    results = _score(engine, cfg, prompts, progress)
+    results = _score(engine, cfg, prompts, None)
+    ctx.progress(f"{cell['task']} k={cfg.shots} seed={cell['seed']}: {len(prompts)} queries")
     records = [_record(cfg, cell["seed"], p, r) for p, r in zip(prompts, results)]
     n_correct = sum(bool(r["correct"]) for r in records)
     return [{"accuracy": n_correct / len(records), "n": len(records), "n_correct": n_correct,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from iclab.runs.analyses import eval as eval_analysis
 from iclab.runs.context import Context
@@ -35,24 +35,28 @@ class TrTlCell(BaseModel):
     limit: int | None = Field(default=1000, ge=1)
     max_new_tokens: int = Field(default=256, ge=1)
 
+    @model_validator(mode="after")
+    def _fill_step(self) -> "TrTlCell":
+        """Read the step from a revision like ``step4000`` when not given (0 otherwise)."""
+        if self.step is None:
+            from iclab.analyses.checkpoints import parse_step
+            from iclab.errors import IclabError
+
+            try:
+                self.step = parse_step(self.revision or self.model)
+            except IclabError:
+                self.step = 0
+        return self
+
 
 def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
-    """Evaluate the cell as ``eval`` does; add the step."""
-    from iclab.analyses.checkpoints import parse_step
-    from iclab.errors import IclabError
-
-    step = cell["step"]
-    if step is None:
-        try:
-            step = parse_step(cell["revision"] or cell["model"])
-        except IclabError:
-            step = 0
+    """Evaluate the cell as ``eval`` does (the step is a config column of every row)."""
     as_eval = {"model": cell["model"], "revision": cell["revision"], "dtype": cell["dtype"],
                "task": cell["task"], "shots": cell["shots"], "seed": cell["seed"],
                "labels": cell["setting"], "template": "metaicl-minimal",
                "scoring": cell["scoring"], "mode": "sum", "limit": cell["limit"],
                "max_new_tokens": cell["max_new_tokens"]}
-    return [{**row, "step": step} for row in eval_analysis.run_cell(as_eval, ctx)]
+    return eval_analysis.run_cell(as_eval, ctx)
 
 
 register_analysis(

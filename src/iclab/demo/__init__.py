@@ -1,0 +1,68 @@
+"""``make demo`` / ``iclab demo``: all four analyses at small scale on the bundled default model.
+
+Each analysis is one YAML run config shipped here (``*.yaml``); the demo runs them, in order,
+into one run directory with :func:`iclab.runs.runner.run_config` (resumable: a re-run skips
+finished cells) and writes the self-contained HTML report of the whole directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+DEMO_DIR = Path(__file__).parent
+DEMO_CONFIGS = ("curves.yaml", "tr-tl.yaml", "tr-tl-series.yaml", "layers.yaml",
+                "icl-vs-ft.yaml")
+"""The demo's run configs, in the order they run. ``{series}`` in a config stands for a tiny
+checkpoint series trained on first use (:func:`iclab.analyses.checkpoints.train_checkpoint_series`),
+since pre-training checkpoints of the bundled models are not available offline."""
+
+
+def demo_configs() -> list[Path]:
+    """Paths of the demo's run configs that exist in this installation."""
+    return [DEMO_DIR / name for name in DEMO_CONFIGS if (DEMO_DIR / name).is_file()]
+
+
+def run_demo(out: str | Path, model: str | None = None, progress: bool = True,
+             echo: Callable[[str], None] = print) -> Path:
+    """Run every demo config into ``out`` and write ``out/report.html``; return its path.
+
+    Args:
+        out: the run directory (created; re-using it resumes the demo).
+        model: override the demo's model (default: the configs' ``gemma-3-270m``).
+        progress: show progress bars.
+        echo: where status lines go.
+    """
+    import tempfile
+
+    import yaml
+
+    from iclab.report import report_from_run_dir
+    from iclab.runs.runner import run_config
+
+    for path in demo_configs():
+        text = path.read_text(encoding="utf-8")
+        if "{series}" in text:
+            text = text.replace("{series}", str(_series(Path(out), echo)))
+        config = yaml.safe_load(text)
+        if model is not None and config.get("params", {}).get("model") == "gemma-3-270m":
+            config["params"]["model"] = model
+        with tempfile.TemporaryDirectory(prefix="iclab-demo-") as tmp:
+            written = Path(tmp) / path.name
+            written.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+            echo(f"[demo] {config['analysis']}: {config.get('description', '')}")
+            summary = run_config(written, out, progress=progress)
+            echo(f"[demo] {config['analysis']}: {summary.finished} cell(s) finished")
+    return Path(report_from_run_dir(out))
+
+
+def _series(out: Path, echo: Callable[[str], None]) -> Path:
+    """The demo's checkpoint series under ``out``, trained once (about a minute)."""
+    from iclab.analyses.checkpoints import train_checkpoint_series
+
+    root = out / "checkpoint-series"
+    steps = (0, 15, 40, 80)
+    if not all((root / f"step{s}" / "config.json").is_file() for s in steps):
+        echo("[demo] training a tiny GPT-NeoX checkpoint series (steps 0/15/40/80)")
+        train_checkpoint_series(root, steps=steps)
+    return root.resolve()
