@@ -26,13 +26,15 @@ class BatchLimits:
         tokens: most new (non-prefix) tokens per forward, padding included (rows are sorted
             by length first, so a small budget also keeps padding low; ~1k rows of hidden
             states already run the matmuls near peak on a CPU).
-        cache_tokens: most cached tokens per forward (rows x (prefix + row length)).
+        cache_tokens: most cached tokens per forward (rows x (prefix + row length)); the
+            prefix's keys/values are copied once per row (gemma-3-270m fp32: 37 KB a token,
+            so the default is ~0.6 GB; a 7B fp16 model with 32 KV heads needs ~0.5 MB a token).
         vocab_rows: most full-vocabulary logit rows computed at once.
     """
 
     rows: int = 64
     tokens: int = 1024
-    cache_tokens: int = 65536
+    cache_tokens: int = 16384
     vocab_rows: int = 64
 
 
