@@ -1,11 +1,20 @@
 """``iclab icl-vs-ft``: ICL vs full fine-tuning vs LoRA on the implicit-pattern tasks.
 
 Options left out take :class:`iclab.analyses.icl_vs_ft.IclVsFtConfig`'s defaults, so the CLI
-and the library cannot drift. The defaults are sized for a 2-core CPU and gemma-3-270m:
-8-10 test queries per (task, split), the full ICL sweep (0-32 shots), and fine-tuning on
-4 and 16 pairs per task (24 and 96 pairs over the six tasks, batch 8, one epoch): one
-optimizer step of gemma-3-270m takes about 30-70 s on such a machine (its 262k-row output
-layer dominates), so the four fine-tuning runs take about 20-40 minutes in all.
+and the library cannot drift.
+
+Budget (gemma-3-270m, fp32, a shared 2-core CPU under a load average of ~10, measured): one
+optimizer step on 8 short pairs takes ~65 s for full fine-tuning and for LoRA alike (the
+262k-row output layer dominates); the defaults (six tasks, 0-32 shots, 8 queries per split,
+fine-tuning on 1 and 4 pairs per task = 6 and 24 pairs, batch 4) need well over an hour there,
+most of it the 16- and 32-shot contexts of the long ``code`` programs. A run that fits in about
+half an hour on that machine::
+
+    iclab icl-vs-ft --tasks expression,relation,boolean,parity,algebra --shots 0 --shots 1 \
+        --shots 2 --shots 4 --shots 8 --samples 1 --samples 2 --ft-shots 0 --n-test 4 \
+        --n-circuit 4 --json --out runs/icl-vs-ft
+
+On a GPU, raise ``--samples`` (e.g. 100 400) and ``--n-test``.
 """
 
 from __future__ import annotations
@@ -79,7 +88,7 @@ def icl_vs_ft_command(
         typer.echo(f"[{time.perf_counter() - start:7.1f}s] {line}", err=True)
 
     result = run_icl_vs_ft(engine, cfg, log=log)
-    summary = summarize(result, cfg, loaded.id)
+    summary = summarize(result, cfg, loaded.id.key)
     summary["seconds"] = round(time.perf_counter() - start, 1)
     written = write_outputs(result, summary, out)
     log(f"wrote {len(written)} files to {out}")

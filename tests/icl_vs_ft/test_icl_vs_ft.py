@@ -18,6 +18,7 @@ from iclab.analyses.icl_vs_ft_eval import (
     answer_matches,
     best_of_shots,
     evaluate,
+    gold_answer,
     k_shot_prompts,
 )
 from iclab.analyses.icl_vs_ft_summary import summarize, write_outputs
@@ -96,6 +97,15 @@ def test_evaluate_scores_generated_answers(engine):
     assert all(s.accuracy >= e.accuracy for s, e in zip(sub, cells[1::2]))
 
 
+def test_gold_answer_is_the_label_string(engine):
+    """Classification families (relation, boolean, parity) carry an index target; the answer
+    compared with the output is the label word, for every family."""
+    for name in ("relation", "boolean", "parity", "algebra"):
+        task = build_tasks(IclVsFtConfig(**{**SMALL, "tasks": (name,)}))[(name, "misleading")]
+        prompts = k_shot_prompts(task, engine.tokenizer, 1, 0)
+        assert [gold_answer(p) for p in prompts] == [ex.label for ex in task.split("test")]
+
+
 def test_best_of_shots_range_and_ties():
     from iclab.analyses.icl_vs_ft_eval import EvalCell
 
@@ -140,7 +150,7 @@ def test_patching_recovery_by_hand(engine):
     zero_p = k_shot_prompts(task, engine.tokenizer, 0, 0)
     icl_p = k_shot_prompts(task, engine.tokenizer, 2, 0)
     zero, icl = engine.activations(zero_p), engine.activations(icl_p)
-    answers = [str(p.target) for p in zero_p]
+    answers = [gold_answer(p) for p in zero_p]
     same = patching_recovery(engine, zero_p, zero, zero, answers)
     assert torch.isnan(same.recovery).all()  # ICL == 0-shot: nothing to recover
     got = patching_recovery(engine, zero_p, zero, icl, answers)

@@ -45,6 +45,7 @@ from iclab.analyses.icl_vs_ft_eval import (
     IclVsFtError,
     Match,
     evaluate,
+    gold_answer,
     k_shot_prompts,
     zero_shot_text,
 )
@@ -249,7 +250,7 @@ def _base_circuits(engine: Engine, config: IclVsFtConfig, tasks: dict[tuple[str,
         zero_acts[name] = zero
         result.shifts[name] = {"ICL": shift(icl, zero)}
         if config.patching:
-            answers = [str(p.target) for p in zero_p]
+            answers = [gold_answer(p) for p in zero_p]
             p = patching_recovery(engine, zero_p, zero, icl, answers)
             result.patching[name] = {"n_queries": p.n_queries, "ld_zero": p.ld_zero,
                                      "ld_icl": p.ld_icl}

@@ -62,6 +62,14 @@ def answer_matches(output: str, answer: str, match: Match = "exact") -> bool:
     raise IclVsFtError(f"match must be one of {list(MATCHES)}, got {match!r}")
 
 
+def gold_answer(prompt: Prompt) -> str:
+    """The answer string of a prompt: its target, or for a classification family (relation,
+    boolean, parity), whose target is an index into the label words, that label word."""
+    if isinstance(prompt.target, int):
+        return prompt.label_words[prompt.target]
+    return str(prompt.target)
+
+
 def family_of(task: Task) -> str:
     """The synthetic family of a task named ``synthetic-{family}-{split}``."""
     parts = task.name.split("-")
@@ -141,7 +149,7 @@ def evaluate(engine: Engine, tasks: Sequence[Task], shots: Sequence[int], *, see
     cells = []
     for (task, k), (a, b) in zip(keys, spans):
         outs = [g.text for g in gens[a:b]]
-        right = [answer_matches(o, str(p.target), match) for o, p in zip(outs, prompts[a:b])]
+        right = [answer_matches(o, gold_answer(p), match) for o, p in zip(outs, prompts[a:b])]
         cells.append(EvalCell(family_of(task), task.name.rsplit("-", 1)[-1], k,
                               sum(right) / len(right), len(right), tuple(outs)))
     return cells
@@ -171,6 +179,7 @@ __all__ = [
     "best_of_shots",
     "evaluate",
     "family_of",
+    "gold_answer",
     "k_shot_prompts",
     "variables",
     "zero_shot_text",
