@@ -18,7 +18,6 @@ def test_icl_vs_ft_cell_rows_render(tmp_path) -> None:
     config = tmp_path / "run.yaml"
     config.write_text(f"""\
 analysis: icl-vs-ft
-imports: [iclab.runs.analyses.icl_vs_ft]
 grid:
   seed: [0]
 params:
@@ -48,6 +47,17 @@ params:
                                     "patching recovery"}
     section = icl_vs_ft_section(df, {"config_keys": []})
     assert [type(b).__name__ for b in section.blocks].count("Table") == 1
+
+
+def test_example_config_expands() -> None:
+    from pathlib import Path
+
+    from iclab.runs import expand
+    from iclab.runs.config import load_config
+
+    path = Path(__file__).parents[2] / "examples" / "icl-vs-ft.yaml"
+    (cell,) = expand(load_config(path))
+    assert cell["tasks"] == ["expression", "code", "relation", "boolean", "parity", "algebra"]
 
 
 def test_cell_defaults_are_the_librarys() -> None:
