@@ -74,3 +74,27 @@ def test_tr_tl_step_from_revision_or_zero():
     cells = expand(parse_config({"analysis": "tr-tl", "grid": {
         "revision": ["step4000", None], "setting": ["gold"]}, "params": {"task": "trec"}}))
     assert [c["step"] for c in cells] == [4000, 0]
+
+
+def test_layers_cells_match_run_layers(tiny_dir, tmp_path):
+    from iclab.analyses.layers import LayersConfig, run_layers
+    from iclab.models import load_model
+
+    config = write_config(tmp_path, f"""\
+analysis: layers
+grid:
+  mask: [examples, "instructions,examples"]
+params:
+  model: {tiny_dir}
+  task: word-sentiment
+  instruction: "Sentiment:"
+  k: 3
+  n: 6
+""")
+    assert run_config(config, tmp_path / "run", progress=False).finished == 2
+    df = load_results(tmp_path / "run")
+    assert len(df) == 2 * 5 and set(df["layer"]) == set(range(5))  # 4 layers + baseline
+    ref = run_layers(Engine(load_model(tiny_dir)), load_task("word-sentiment"),
+                     LayersConfig(masks=("examples",), k=3, n=6, instruction="Sentiment:"), "x")
+    got = df[df["mask"] == "examples"].sort_values("layer")["score"].tolist()
+    assert got == [r["score"] for r in sorted(ref, key=lambda r: r["layer"])]

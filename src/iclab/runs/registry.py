@@ -41,6 +41,7 @@ BUILTIN: dict[str, str] = {
     "prompt-stats": "iclab.runs.analyses.prompt_stats",
     "tr-tl": "iclab.runs.analyses.tr_tl",
     "curves": "iclab.runs.analyses.curves",
+    "layers": "iclab.runs.analyses.layers",
     "icl-vs-ft": "iclab.runs.analyses.icl_vs_ft",
 }
 """Analyses shipped with iclab: name -> module that registers it when imported."""
