@@ -21,7 +21,6 @@ does (or the baseline is not positive). Plots number layers from 1, as the paper
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -291,12 +290,10 @@ def plot(summary: dict[str, Any], path: Path) -> Path:
 
 def write_outputs(rows: Sequence[dict[str, Any]], summary: dict[str, Any], cfg: LayersConfig,
                   out: str | Path) -> list[Path]:
-    """rows.jsonl, summary.json (with the config) and layers.png under ``out``."""
+    """rows.jsonl, summary.json (with the config) and layers.png under ``out`` (atomic writes)."""
+    from iclab.io import write_json, write_jsonl
+
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows_path = out / "rows.jsonl"
-    rows_path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    summary_path = out / "summary.json"
-    summary_path.write_text(json.dumps({**summary, "config": asdict(cfg)}, indent=2),
-                            encoding="utf-8")
+    rows_path = write_jsonl(out / "rows.jsonl", rows)
+    summary_path = write_json(out / "summary.json", {**summary, "config": asdict(cfg)})
     return [rows_path, summary_path, plot(summary, out / "layers.png")]
