@@ -1,0 +1,310 @@
+"""Per-layer LoRA: which single layer, when adapted, teaches the task zero-shot?
+
+The where-ICL paper (Sia, Mueller & Duh, NeurIPS 2024, §2 of PAPERS.md) trains one LoRA adapter
+(r=8, alpha=32, dropout 0.05) on a single layer's attention output projection, sweeps that layer
+over the model and evaluates every adapted model zero-shot; layers before the task-recognition
+point tune well, later ones do not. Here, for each layer L:
+
+1. training pairs are the task's train split in exactly the zero-shot prompt format the
+   evaluation uses (classification: the template's query text -> ``" label"``; translation:
+   ``Q:{src}A:`` of the ``qa-translation`` preset -> ``{tgt}`` + EOS);
+2. :func:`iclab.analyses.finetune.finetune` trains a deep copy of the model with one adapter on
+   ``layers.{L}.{module}`` (the base model is never touched) and merges it;
+3. a fresh :class:`~iclab.engine.Engine` on the merged copy scores the zero-shot test prompts
+   (accuracy by first-token label ranking, or greedy decoding + BLEU for translation).
+
+Each row also carries the untouched model's zero-shot score (``baseline``) and the first/last
+training loss. ``layer`` is 0-based (plots show ``layer + 1``, as the masking curves do).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from iclab.analyses.finetune import FinetuneConfig, finetune, layer_targets
+from iclab.analyses.layers import default_template, task_metric
+from iclab.data.types import Task
+from iclab.errors import IclabError
+from iclab.metrics.translation import corpus_bleu, corpus_chrf
+from iclab.prompts import build_prompts
+from iclab.prompts.build import build_prompt
+from iclab.prompts.types import Prompt
+
+Progress = Callable[[int], None] | None
+
+#: Attention output projections by architecture, tried in order (Llama/Gemma/Qwen, GPT-NeoX).
+OUTPUT_PROJECTIONS: tuple[str, ...] = ("self_attn.o_proj", "attention.dense")
+
+
+class LayerLoraError(IclabError, ValueError):
+    """A per-layer LoRA setting is invalid or does not fit the model/task."""
+
+
+@dataclass(frozen=True)
+class LayerLoraConfig:
+    """What one per-layer LoRA sweep computes.
+
+    Attributes:
+        layers: 0-based layers to adapt, one run each; None = every layer.
+        n_train: training pairs (the first ``n_train`` of the train split).
+        n_test: zero-shot test queries (the first ``n_test`` of the test split's capped order).
+        epochs: passes over the training pairs (ignored when ``max_steps`` is set).
+        max_steps: optimizer steps; None trains for ``epochs``.
+        batch_size: pairs per optimizer step (paper: 32).
+        lr: learning rate (paper: 1e-4).
+        r, alpha, dropout: LoRA rank, scaling numerator and dropout (paper: 8, 32, 0.05).
+        seed: adapter-initialisation / shuffling seed and test-capping seed.
+        module: attention output projection under ``layers.{L}``; None resolves it from the
+            model's module names (``self_attn.o_proj`` or ``attention.dense``).
+        template: prompt preset; None picks ``qa-translation`` for FLORES/WMT, else ``default``.
+        max_new_tokens: generation budget for translation (paper: 50).
+        stop: stop strings for generation (paper: ``Q:``).
+    """
+
+    layers: tuple[int, ...] | None = None
+    n_train: int = 32
+    n_test: int = 24
+    epochs: int = 3
+    max_steps: int | None = None
+    batch_size: int = 8
+    lr: float = 1e-4
+    r: int = 8
+    alpha: float = 32.0
+    dropout: float = 0.05
+    seed: int = 0
+    module: str | None = None
+    template: str | None = None
+    max_new_tokens: int = 50
+    stop: tuple[str, ...] = ("Q:",)
+
+    def __post_init__(self) -> None:
+        if self.layers is not None:
+            if not self.layers:
+                raise LayerLoraError("layer-lora: layers is empty (use None for all layers)")
+            bad = [x for x in self.layers if not isinstance(x, int) or x < 0]
+            if bad:
+                raise LayerLoraError(f"layer-lora: layers must be non-negative ints, got {bad}")
+        for name in ("n_train", "n_test", "epochs", "batch_size", "r"):
+            if getattr(self, name) < 1:
+                raise LayerLoraError(f"layer-lora: {name} must be >= 1, got {getattr(self, name)}")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise LayerLoraError(f"layer-lora: max_steps must be >= 1, got {self.max_steps}")
+        if not self.lr > 0 or not self.alpha > 0 or not 0 <= self.dropout < 1:
+            raise LayerLoraError("layer-lora: need lr > 0, alpha > 0 and 0 <= dropout < 1")
+
+
+def n_layers_of(model: Any) -> int:
+    """Number of decoder layers of a (text) causal LM."""
+    return int(model.config.get_text_config().num_hidden_layers)
+
+
+def resolve_module(model: Any, module: str | None = None) -> str:
+    """The attention output projection's path under ``layers.{L}`` for this model.
+
+    Raises:
+        LayerLoraError: ``module`` (or every known projection name) matches no module.
+    """
+    names = [n for n, _ in model.named_modules()]
+    candidates = (module,) if module else OUTPUT_PROJECTIONS
+    for cand in candidates:
+        if any(n.endswith(f"layers.0.{cand}") for n in names):
+            return cand
+    sample = [n for n in names if ".layers.0." in n][:8]
+    raise LayerLoraError(f"no attention output projection {list(candidates)} under layers.0 of "
+                         f"{type(model).__name__}; its layer-0 modules include {sample}")
+
+
+def _engine(engine_or_loaded: Any) -> Any:
+    """An Engine from an Engine or a LoadedModel (anything with ``.model`` and ``.tokenizer``)."""
+    from iclab.engine import Engine
+
+    if isinstance(engine_or_loaded, Engine):
+        return engine_or_loaded
+    return Engine(engine_or_loaded)
+
+
+def training_pairs(task: Task, tokenizer: Any, template: str, n: int) -> list[tuple[str, str]]:
+    """The first ``n`` train examples as (zero-shot prompt text, answer) pairs.
+
+    The answer is what the evaluation scores: the gold choice exactly as appended (e.g.
+    ``" positive"``) for classification, the reference for generation tasks (the trainer
+    appends EOS).
+
+    Raises:
+        LayerLoraError: the train split has fewer than ``n`` examples.
+    """
+    train = task.split("train")
+    if len(train) < n:
+        raise LayerLoraError(f"{task.name}: n_train={n} but the train split has {len(train)}")
+    pairs = []
+    for ex in train[:n]:
+        p = build_prompt(task, (), ex, template, "gold", tokenizer)
+        answer = p.choices[p.target] if p.choices else str(p.target)  # type: ignore[index]
+        pairs.append((p.text, answer))
+    return pairs
+
+
+def zero_shot_prompts(task: Task, engine: Any, cfg: LayerLoraConfig, template: str) -> list[Prompt]:
+    """Zero-shot prompts of the first ``cfg.n_test`` test queries."""
+    return build_prompts(task, engine.tokenizer, k=0, seed=cfg.seed, template=template,
+                         limit=cfg.n_test, max_length=engine.max_length,
+                         reserve=cfg.max_new_tokens)
+
+
+def evaluate(engine: Any, prompts: Sequence[Prompt], metric: str, cfg: LayerLoraConfig
+             ) -> dict[str, float]:
+    """Zero-shot score of ``engine``'s model: accuracy (first-token label ranking) or BLEU.
+
+    Raises:
+        LayerLoraError: the metric is neither (pass@1 is not supported here).
+    """
+    if metric == "accuracy":
+        scores = engine.score(prompts, mode="first")
+        return {"score": sum(s.prediction == s.target for s in scores) / len(scores)}
+    if metric == "bleu":
+        gens = engine.generate(prompts, max_new_tokens=cfg.max_new_tokens, stop=cfg.stop)
+        outs = [g.text.strip() for g in gens]
+        refs = [str(p.target) for p in prompts]
+        return {"score": corpus_bleu(outs, refs, "where-icl").score,
+                "bleu_standard": corpus_bleu(outs, refs).score, "chrf": corpus_chrf(outs, refs)}
+    raise LayerLoraError(f"layer-lora supports classification and translation, not {metric}")
+
+
+def _finetune_config(cfg: LayerLoraConfig, layer: int, module: str) -> FinetuneConfig:
+    return FinetuneConfig(method="lora", lr=cfg.lr, epochs=cfg.epochs, max_steps=cfg.max_steps,
+                          batch_size=cfg.batch_size, seed=cfg.seed, lora_r=cfg.r,
+                          lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
+                          target_modules=layer_targets(layer, module), merge_lora=True)
+
+
+def adapt_layer(engine: Any, pairs: Sequence[tuple[str, str]], layer: int, module: str,
+                cfg: LayerLoraConfig) -> Any:
+    """Train a merged copy of ``engine.model`` with one LoRA adapter on ``layers.{layer}``."""
+    return finetune(engine.model, engine.tokenizer, pairs, _finetune_config(cfg, layer, module),
+                    copy_model=True)
+
+
+def run_layer_lora(engine_or_loaded: Any, task: Task, cfg: LayerLoraConfig = LayerLoraConfig(),
+                   progress: Progress = None, model_name: str = "") -> list[dict[str, Any]]:
+    """One row per adapted layer: zero-shot score after LoRA on that layer's output projection.
+
+    Args:
+        engine_or_loaded: an :class:`~iclab.engine.Engine` or a LoadedModel; its model is
+            left unchanged.
+        task: a classification or translation task with a train split.
+        cfg: the sweep's settings.
+        progress: called with 1 after each layer.
+        model_name: recorded in every row.
+
+    Raises:
+        LayerLoraError: a layer is out of range, the task is unsupported, or too few pairs.
+    """
+    from iclab.engine import Engine
+
+    engine = _engine(engine_or_loaded)
+    metric = task_metric(task)
+    if metric not in ("accuracy", "bleu"):
+        raise LayerLoraError(f"layer-lora supports classification and translation, not {metric}")
+    n_layers = n_layers_of(engine.model)
+    layers = tuple(range(n_layers)) if cfg.layers is None else cfg.layers
+    if any(x >= n_layers for x in layers):
+        raise LayerLoraError(f"layers {list(layers)} out of range for a {n_layers}-layer model")
+    module = resolve_module(engine.model, cfg.module)
+    template = cfg.template or default_template(task)
+    pairs = training_pairs(task, engine.tokenizer, template, cfg.n_train)
+    prompts = zero_shot_prompts(task, engine, cfg, template)
+    baseline = evaluate(engine, prompts, metric, cfg)["score"]
+    rows = []
+    for layer in layers:
+        start = time.perf_counter()
+        result = adapt_layer(engine, pairs, layer, module, cfg)
+        scores = evaluate(Engine(result.model, engine.tokenizer), prompts, metric, cfg)
+        losses = result.losses
+        rows.append({"model": model_name, "task": task.name, "template": template,
+                     "mask": "lora", "layer": layer, "metric": metric, "baseline": baseline,
+                     "loss_first": losses[0], "loss_last": losses[-1], "steps": len(losses),
+                     "n_train": result.n_train, "n_trainable": result.n_trainable,
+                     "n_test": len(prompts), "n_layers": n_layers, "module": module,
+                     "r": cfg.r, "alpha": cfg.alpha, "dropout": cfg.dropout, "lr": cfg.lr,
+                     "seed": cfg.seed, "train_seconds": result.seconds,
+                     "seconds": time.perf_counter() - start, **scores})
+        del result
+        if progress is not None:
+            progress(1)
+    return rows
+
+
+def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Baseline, the curve ({layer, score, loss_first, loss_last}) and the best layer."""
+    if not rows:
+        raise LayerLoraError("layer-lora: no rows to summarize")
+    head = rows[0]
+    curve = [{"layer": r["layer"], "score": r["score"], "loss_first": r["loss_first"],
+              "loss_last": r["loss_last"]} for r in rows]
+    best = max(curve, key=lambda p: p["score"])
+    return {"model": head["model"], "task": head["task"], "metric": head["metric"],
+            "n_layers": head["n_layers"], "module": head["module"], "n_train": head["n_train"],
+            "n_test": head["n_test"], "steps": head["steps"], "baseline": head["baseline"],
+            "curve": curve, "best_layer": best["layer"], "best_score": best["score"],
+            "layer_convention": "layer = 0-based adapted layer; plots show layer + 1"}
+
+
+def plot(summary: dict[str, Any], path: Path, masking: dict[str, Any] | None = None) -> Path:
+    """Score vs adapted layer (from 1), with the zero-shot baseline; with a ``masking`` summary
+    of the same model and task (``iclab layers``), its curves are drawn on the same axes."""
+    import pandas as pd
+
+    from iclab.report.plots.layers import plot_masking_curves
+
+    frames = [{"mask": "lora", "layer": p["layer"], "score": p["score"]}
+              for p in summary["curve"]]
+    recognition: dict[str, int | None] = {}
+    baseline = summary["baseline"]
+    if masking is not None:
+        for name, m in masking.get("masks", {}).items():
+            frames += [{"mask": name, "layer": p["layer"], "score": p["score"]}
+                       for p in m["curve"]]
+            recognition[name] = m.get("recognition_layer")
+        baseline = masking.get("baseline", baseline)
+    title = (f"{summary['model']} · {summary['task']}: per-layer LoRA (zero-shot "
+             f"{summary['baseline']:.3g})" + (" vs masking" if masking else ""))
+    fig = plot_masking_curves(pd.DataFrame(frames), baseline=baseline,
+                              recognition_layer=recognition or None, metric=summary["metric"],
+                              title=title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path
+
+
+def write_outputs(rows: Sequence[dict[str, Any]], summary: dict[str, Any], cfg: LayerLoraConfig,
+                  out: str | Path, masking: dict[str, Any] | None = None) -> list[Path]:
+    """rows.jsonl, summary.json (with the config) and layer_lora.png under ``out``."""
+    from iclab.io import write_json, write_jsonl
+
+    out = Path(out)
+    rows_path = write_jsonl(out / "rows.jsonl", rows)
+    summary_path = write_json(out / "summary.json", {**summary, "config": asdict(cfg)})
+    return [rows_path, summary_path, plot(summary, out / "layer_lora.png", masking)]
+
+
+__all__ = [
+    "LayerLoraConfig",
+    "LayerLoraError",
+    "OUTPUT_PROJECTIONS",
+    "adapt_layer",
+    "evaluate",
+    "n_layers_of",
+    "plot",
+    "resolve_module",
+    "run_layer_lora",
+    "summarize",
+    "training_pairs",
+    "zero_shot_prompts",
+    "write_outputs",
+]
