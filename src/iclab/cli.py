@@ -73,6 +73,9 @@ app.command("layers")(layers_command)
 from iclab.cli_icl_vs_ft import icl_vs_ft_command  # noqa: E402
 
 app.command("icl-vs-ft")(icl_vs_ft_command)
+from iclab.cli_layer_lora import layer_lora_command  # noqa: E402
+
+app.command("layer-lora")(layer_lora_command)
 
 
 def fail(message: str) -> None:

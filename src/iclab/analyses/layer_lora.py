@@ -274,12 +274,7 @@ def plot(summary: dict[str, Any], path: Path, masking: dict[str, Any] | None = N
     fig = plot_masking_curves(pd.DataFrame(frames), baseline=baseline,
                               recognition_layer=recognition or None, metric=summary["metric"],
                               title=title)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return path
+    return fig.save(path)
 
 
 def write_outputs(rows: Sequence[dict[str, Any]], summary: dict[str, Any], cfg: LayerLoraConfig,
