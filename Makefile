@@ -25,8 +25,11 @@ $(STAMP): pyproject.toml Makefile
 models: $(STAMP)
 	$(BIN)/iclab models prepare
 
+# All four analyses at small scale on gemma-3-270m into runs/demo, then the HTML report
+# (about 6 minutes on 2 busy cores; re-running resumes).
 demo: setup
 	$(BIN)/iclab models check gemma-3-270m
+	$(BIN)/iclab demo --out runs/demo
 
 # The report's browser test needs Debian's chromium + chromium-driver (no-op when present).
 test: setup

@@ -112,7 +112,7 @@ def run_dir_sections(run_dir: str | Path,
                                          else len(SECTION_ORDER), found.index(n)))
     sections = []
     for name in names:
-        part = load_results(path, analysis=name)  # per analysis: its own columns and dtypes
+        part = _hashable(load_results(path, analysis=name))  # per analysis: its own columns
         sections.append(build_section(name, part, _summary(name, cells, runs, failures)))
     if not names:
         sections.append(Section("Results", [Text(f"{path} has no finished cells yet.",
@@ -138,3 +138,12 @@ def report_from_run_dir(run_dir: str | Path, out: str | Path | None = None,
     """
     sections, meta = run_dir_sections(run_dir, title)
     return build_report(sections, meta, Path(out) if out else Path(run_dir) / REPORT_FILE)
+
+
+def _hashable(df: pd.DataFrame) -> pd.DataFrame:
+    """List-valued config columns (e.g. ``tasks: [a, b]``) as tuples, so sections can group,
+    compare and count distinct values of every column."""
+    for column in df.columns:
+        if df[column].dtype == object and df[column].map(lambda v: isinstance(v, list)).any():
+            df[column] = df[column].map(lambda v: tuple(v) if isinstance(v, list) else v)
+    return df
