@@ -6,8 +6,9 @@ and the library cannot drift.
 Budget (gemma-3-270m, fp32, a shared 2-core CPU under a load average of ~10, measured): one
 optimizer step on 8 short pairs takes ~65 s for full fine-tuning and for LoRA alike (the
 262k-row output layer dominates); the defaults (six tasks, 0-32 shots, 8 queries per split,
-fine-tuning on 1 and 4 pairs per task = 6 and 24 pairs, batch 4) need well over an hour there,
-most of it the 16- and 32-shot contexts of the long ``code`` programs. This run of all six
+fine-tuning on 1 and 4 pairs per task = 6 and 24 pairs, batch 4) had not finished their ICL
+sweep after 20 minutes there (mostly the 16- and 32-shot contexts of the long ``code``
+programs; that run was stopped). This run of all six
 tasks took 790 s there (ICL sweep and circuits ~7.5 min, each fine-tuning run 20-40 s plus
 ~1 min of evaluation)::
 
