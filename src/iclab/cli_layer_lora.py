@@ -101,7 +101,8 @@ def layer_lora_command(
     if as_json:
         typer.echo(json.dumps(summary))
         return
-    typer.echo(f"zero-shot {summary['metric']} {summary['baseline']:.3f}; per adapted layer (from 1):")
+    typer.echo(f"zero-shot {summary['metric']} {summary['baseline']:.3f}; "
+               "per adapted layer (from 1):")
     for p in summary["curve"]:
         typer.echo(f"  layer {p['layer'] + 1:>3}: {p['score']:.3f}  "
                    f"(loss {p['loss_first']:.3f} -> {p['loss_last']:.3f})")

@@ -177,7 +177,8 @@ def evaluate(engine: Any, prompts: Sequence[Prompt], metric: str, cfg: LayerLora
 
 def _finetune_config(cfg: LayerLoraConfig, layer: int, module: str, add_eos: bool
                      ) -> FinetuneConfig:
-    return FinetuneConfig(method="lora", lr=cfg.lr, add_eos=add_eos, epochs=cfg.epochs, max_steps=cfg.max_steps,
+    return FinetuneConfig(method="lora", lr=cfg.lr, add_eos=add_eos, epochs=cfg.epochs,
+                          max_steps=cfg.max_steps,
                           batch_size=cfg.batch_size, seed=cfg.seed, lora_r=cfg.r,
                           lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
                           target_modules=layer_targets(layer, module), merge_lora=True)
