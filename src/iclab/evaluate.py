@@ -112,8 +112,8 @@ def model_identity(spec: str, device: str | None, dtype: str | None) -> dict[str
     return {"name": name, "revision": revision, "dtype": dt, "key": f"{name}{rev}:{dt}"}
 
 
-def _record(cfg: EvalConfig, seed: int, prompt: Prompt, result: Any) -> dict[str, Any]:
-    """One per-sample record from an engine result."""
+def sample_record(cfg: EvalConfig, seed: int, prompt: Prompt, result: Any) -> dict[str, Any]:
+    """One per-sample record (prediction, target, correct, ...) from an engine result."""
     meta = dict(prompt.meta)
     words = prompt.label_words
     target = prompt.target
@@ -149,8 +149,10 @@ def content_free_prompts(cfg: EvalConfig, seed: int, task: Any, tokenizer: Any,
     return out
 
 
-def _score(engine: Engine, cfg: EvalConfig, prompts: Sequence[Prompt],
-           content_free: Sequence[Prompt] | None) -> list[Any]:
+def score_prompts(engine: Engine, cfg: EvalConfig, prompts: Sequence[Prompt],
+                  content_free: Sequence[Prompt] | None) -> list[Any]:
+    """Score prompts as ``cfg`` says: label ranking (optionally calibrated with the
+    ``content_free`` prompts) or greedy generation cut at the first non-empty line."""
     if cfg.scoring == "rank":
         return engine.score(prompts, mode=cfg.mode,  # type: ignore[arg-type]
                             content_free=content_free)
@@ -178,8 +180,8 @@ def _eval_seed(cfg: EvalConfig, seed: int, task: Any, tokenizer: Any, model: _Mo
         cf = content_free_prompts(cfg, seed, task, tokenizer, _max_len(tokenizer, model))
     for start in range(0, len(missing), cfg.chunk):
         idx = missing[start:start + cfg.chunk]
-        results = _score(model.get(), cfg, [prompts[i] for i in idx], cf)
-        cache.add((keys[i], _record(cfg, seed, prompts[i], r)) for i, r in zip(idx, results))
+        results = score_prompts(model.get(), cfg, [prompts[i] for i in idx], cf)
+        cache.add((keys[i], sample_record(cfg, seed, prompts[i], r)) for i, r in zip(idx, results))
         stats["computed"] += len(idx)
         if progress is not None:
             progress(len(idx))

@@ -66,7 +66,7 @@ class EvalCell(BaseModel):
 
 def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     """Score one seed's prompts with the cached model; return the accuracy row."""
-    from iclab.evaluate import EvalConfig, _record, _score
+    from iclab.evaluate import EvalConfig, sample_record, score_prompts
     from iclab.prompts import build_prompts
 
     engine = ctx.engine(cell["model"], cell["revision"], cell["dtype"])
@@ -80,9 +80,9 @@ def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
                             max_length=engine.max_length)
     if not prompts:
         raise IclabError(f"task {cell['task']!r} gives no test queries")
-    results = _score(engine, cfg, prompts, None)
+    results = score_prompts(engine, cfg, prompts, None)
     ctx.progress(f"{cell['task']} k={cfg.shots} seed={cell['seed']}: {len(prompts)} queries")
-    records = [_record(cfg, cell["seed"], p, r) for p, r in zip(prompts, results)]
+    records = [sample_record(cfg, cell["seed"], p, r) for p, r in zip(prompts, results)]
     n_correct = sum(bool(r["correct"]) for r in records)
     return [{"accuracy": n_correct / len(records), "n": len(records), "n_correct": n_correct,
              "prompt_tokens_mean": sum(r["n_prompt_tokens"] for r in records) / len(records)}]
