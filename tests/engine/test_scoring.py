@@ -22,11 +22,12 @@ def _naive(engine, prompt, mode):
 
 
 @pytest.mark.parametrize("mode", ["first", "sum", "mean"])
-@pytest.mark.parametrize("rows", [2, 32])
-def test_modes_match_naive(tiny, mode, rows):
-    """Small batches force padding and several batches per prefix; labels are multi-token."""
+@pytest.mark.parametrize("rows,pack", [(2, True), (32, True), (2, False), (32, False)])
+def test_modes_match_naive(tiny, mode, rows, pack):
+    """Packed and padded rows; small batches force several batches per prefix; labels are
+    multi-token."""
     _, model, tok = tiny
-    engine = Engine(model, tok, limits=BatchLimits(rows=rows))
+    engine = Engine(model, tok, limits=BatchLimits(rows=rows, pack=pack))
     prompts = prompt_set(tok) + prompt_set(tok, n_queries=3, k=2, seed_shift=3)
     scores = engine.score(prompts, mode=mode)
     assert len({len(p.input_ids) for p in prompts}) > 2  # mixed query lengths

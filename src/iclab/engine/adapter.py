@@ -40,6 +40,8 @@ class HeadAdapter:
         bias: output bias (V,) or None.
         scale: multiplier applied to the logits (1.0 when none).
         softcap: final logit soft-capping value or None.
+        packs: whether packed rows reproduce padded rows for this model (None: not checked
+            yet; see :func:`iclab.engine.run.packing_works`).
     """
 
     model: Any
@@ -48,26 +50,84 @@ class HeadAdapter:
     bias: torch.Tensor | None
     scale: float
     softcap: float | None
+    packs: bool | None = None
 
     @property
     def vocab_size(self) -> int:
         """Number of rows of the output embedding."""
         return int(self.weight.shape[0])
 
-    def hidden(self, input_ids: torch.Tensor, cache: Any | None = None) -> torch.Tensor:
+    def hidden(self, input_ids: torch.Tensor, cache: Any | None = None,
+               position_ids: torch.Tensor | None = None) -> torch.Tensor:
         """Run the decoder body; return the last hidden states (B, T, H).
 
-        ``cache`` (a transformers ``Cache``) is extended in place with the new tokens.
+        ``cache`` (a transformers ``Cache``) is extended in place with the new tokens;
+        ``position_ids`` default to the positions after the cache.
         """
-        out = self.body(input_ids=input_ids, past_key_values=cache, use_cache=cache is not None)
+        extra = {} if position_ids is None else {"position_ids": position_ids}
+        out = self.body(input_ids=input_ids, past_key_values=cache, use_cache=cache is not None,
+                        **extra)
         return out.last_hidden_state
 
     def logits(self, hidden: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
         """Project hidden states (..., H) to logits (..., R) over ``rows`` (all when None)."""
         w = self.weight if rows is None else self.weight.index_select(0, rows)
+        b = None if self.bias is None else (self.bias if rows is None
+                                            else self.bias.index_select(0, rows))
+        return self._project(hidden, w, b)
+
+    def vocab_logprobs(self, hidden: torch.Tensor, tokens: torch.Tensor | None = None,
+                       top_k: int = 0, chunk: int = 32768
+                       ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
+        """Full-vocabulary log-probs of chosen tokens, and optionally the top-k, per row.
+
+        The vocabulary is projected in slices of ``chunk`` rows of the output embedding with a
+        running log-sum-exp, so the (rows x vocabulary) logit matrix is never held at once and
+        the embedding is read once for all rows. The chosen tokens' logits are taken from the
+        same slices (the same arithmetic as the model's full projection).
+
+        Args:
+            hidden: hidden states (R, H).
+            tokens: token ids (R, K) whose log-probs are wanted, or None.
+            top_k: if > 0, also return the k most likely tokens per row.
+            chunk: vocabulary rows per slice.
+
+        Returns:
+            ``(log-probs of tokens (R, K) or None, top-k log-probs (R, k) or None,
+            top-k ids (R, k) or None)``, fp32 / long.
+        """
+        lse: torch.Tensor | None = None
+        picked = None if tokens is None else torch.zeros(tokens.shape, device=hidden.device)
+        top_v: torch.Tensor | None = None
+        top_i: torch.Tensor | None = None
+        for start in range(0, self.vocab_size, chunk):
+            end = min(start + chunk, self.vocab_size)
+            b = None if self.bias is None else self.bias[start:end]
+            z = self._project(hidden, self.weight[start:end], b).float()  # (R, C)
+            part = torch.logsumexp(z, dim=-1)
+            lse = part if lse is None else torch.logaddexp(lse, part)
+            if tokens is not None and picked is not None:
+                inside = (tokens >= start) & (tokens < end)
+                got = z.gather(1, (tokens - start).clamp(0, end - start - 1))
+                picked = torch.where(inside, got, picked)
+            if top_k:
+                v, i = z.topk(min(top_k, end - start), dim=-1)
+                if top_v is None or top_i is None:
+                    top_v, top_i = v, i + start
+                else:
+                    v, i = torch.cat([top_v, v], -1), torch.cat([top_i, i + start], -1)
+                    top_v, order = v.topk(min(top_k, v.shape[-1]), dim=-1)
+                    top_i = i.gather(-1, order)
+        assert lse is not None
+        return (None if picked is None else picked - lse[:, None],
+                None if top_v is None else top_v - lse[:, None], top_i)
+
+    def _project(self, hidden: torch.Tensor, w: torch.Tensor,
+                 b: torch.Tensor | None) -> torch.Tensor:
+        """``hidden @ w.T`` plus bias, then the model's logit scale and soft-capping."""
         out = hidden @ w.T
-        if self.bias is not None:
-            out = out + (self.bias if rows is None else self.bias.index_select(0, rows))
+        if b is not None:
+            out = out + b
         if self.scale != 1.0:
             out = out * self.scale
         if self.softcap is not None:

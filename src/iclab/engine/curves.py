@@ -77,10 +77,14 @@ def label_mass(adapter: HeadAdapter, tokenizer: Any, prompts: Sequence[Prompt],
                                          progress)
         out: list[list[float]] = [[] for _ in prompts]
         for start in range(0, len(found), limits.vocab_rows):
-            logp = torch.log_softmax(adapter.logits(hidden[start:start + limits.vocab_rows])
-                                     .float(), dim=-1)
-            for r, (row, read) in enumerate(found[start:start + limits.vocab_rows]):
-                out[row.prompt].append(float(logp[r, list(read.tokens)].exp().sum()))
+            part = found[start:start + limits.vocab_rows]
+            width = max(len(read.tokens) for _, read in part)
+            toks = torch.tensor([list(read.tokens) + [0] * (width - len(read.tokens))
+                                 for _, read in part], device=hidden.device)
+            logp, _, _ = adapter.vocab_logprobs(hidden[start:start + limits.vocab_rows], toks)
+            assert logp is not None
+            for r, (row, read) in enumerate(part):
+                out[row.prompt].append(float(logp[r, :len(read.tokens)].exp().sum()))
     return out
 
 

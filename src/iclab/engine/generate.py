@@ -112,10 +112,9 @@ def _decode(adapter: HeadAdapter, tokenizer: Any, prefix: Prefix, seqs: Sequence
         limit = min(limit, max_length - len(seqs[0]))
     for step in range(limit):
         hidden = adapter.hidden(step_ids, cache)[:, -1]  # (B, H)
-        logp = torch.log_softmax(adapter.logits(hidden).float(), dim=-1)  # (B, V)
-        nxt = logp.argmax(dim=-1)
-        if config.top_k:
-            v, t = logp.topk(config.top_k, dim=-1)
+        _, v, t = adapter.vocab_logprobs(hidden, top_k=max(config.top_k, 1))  # (B, k)
+        assert v is not None and t is not None
+        nxt = t[:, 0]
         keep = []
         for b, j in enumerate(active):
             row = live[j]

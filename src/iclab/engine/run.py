@@ -1,8 +1,10 @@
-"""Execute planned rows: group by shared prefix, prefill once, run padded batches, read log-probs.
+"""Execute planned rows: group by shared prefix, prefill once, run batches, read log-probs.
 
-Rows are right-padded: a real token never attends to a later position, so padding after the
-end of a row changes nothing for the real tokens, no attention mask is needed, and positions
-stay ``0..T-1`` (exact for sliding-window layers too).
+Batches run *packed* when the model allows it (:mod:`iclab.engine.packed`: the rows' new tokens
+as one sequence, no padding, the prefix's keys shared) and right-padded otherwise: a real token
+never attends to a later position, so padding after the end of a row changes nothing for the
+real tokens, no attention mask is needed, and positions stay ``0..T-1`` (exact for
+sliding-window layers too). :func:`packing_works` decides once per model by comparing the two.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import torch
 
 from iclab.engine.adapter import HeadAdapter
 from iclab.engine.kv import Prefix, batch_cache, common_prefix_len, prefill
+from iclab.engine.packed import can_pack, packed_attention, segments
 from iclab.engine.plan import Read, Row
 
 
@@ -29,13 +32,16 @@ class BatchLimits:
         cache_tokens: most cached tokens per forward (rows x (prefix + row length)); the
             prefix's keys/values are copied once per row (gemma-3-270m fp32: 37 KB a token,
             so the default is ~0.6 GB; a 7B fp16 model with 32 KV heads needs ~0.5 MB a token).
-        vocab_rows: most full-vocabulary logit rows computed at once.
+        vocab_rows: most rows projected onto the full vocabulary at once (the vocabulary is
+            sliced, so memory is rows x 32k logits).
+        pack: run rows packed (no padding) where the model supports it; False forces padding.
     """
 
     rows: int = 64
     tokens: int = 1024
     cache_tokens: int = 16384
-    vocab_rows: int = 64
+    vocab_rows: int = 256
+    pack: bool = True
 
 
 def group_by_prefix(seqs: Sequence[Sequence[int]]) -> list[list[int]]:
@@ -67,18 +73,34 @@ def prefix_for(rows: Sequence[Row]) -> int:
     return min(common_prefix_len([r.ids for r in rows]), first_read)
 
 
-def batches(rows: Sequence[Row], p: int, limits: BatchLimits) -> Iterator[list[Row]]:
-    """Split rows (sorted by length) into batches within ``limits``."""
+def batches(rows: Sequence[Row], p: int, limits: BatchLimits,
+            packed: bool = False) -> Iterator[list[Row]]:
+    """Split rows (sorted by length) into batches within ``limits``.
+
+    Padded batches count ``rows x longest row`` tokens and copy the prefix per row; packed
+    batches count only real tokens and share the prefix (its attention scores, ``tokens x
+    prefix`` per head, are bounded by ``cache_tokens x 64``).
+    """
     ordered = sorted(rows, key=lambda r: len(r.ids))
+    budget = limits.tokens
+    if packed and ordered:  # near-equal shares: 1369 tokens as 2 x ~685, not 1024 + 345
+        lengths = [len(r.ids) - p for r in ordered]
+        share = -(-sum(lengths) // -(-sum(lengths) // limits.tokens))
+        budget = min(limits.tokens, share + max(lengths) - 1)
     batch: list[Row] = []
+    real = 0
     for row in ordered:
         t = len(row.ids) - p
         n = len(batch) + 1
-        if batch and (n > limits.rows or n * t > limits.tokens
-                      or n * (p + t) > limits.cache_tokens):
+        if packed:
+            over = real + t > budget or (real + t) * p > 64 * limits.cache_tokens
+        else:
+            over = n * t > limits.tokens or n * (p + t) > limits.cache_tokens
+        if batch and (n > limits.rows or over):
             yield batch
-            batch = []
+            batch, real = [], 0
         batch.append(row)
+        real += t
     if batch:
         yield batch
 
@@ -95,14 +117,16 @@ def run_rows(adapter: HeadAdapter, rows: Sequence[Row], limits: BatchLimits,
         The (row, read) pairs and their final hidden states, shape (N, H), in the same order.
     """
     device = adapter.weight.device
+    pack = limits.pack and packing_works(adapter)
     found: list[tuple[Row, Read]] = []
     states: list[torch.Tensor] = []
     for group in group_by_prefix([r.ids for r in rows]):
         grows = [rows[i] for i in group]
         p = prefix_for(grows)
         prefix = prefill(adapter, grows[0].ids[:p], device)
-        for batch in batches(grows, p, limits):
-            hidden = _forward(adapter, prefix, batch, device)
+        for batch in batches(grows, p, limits, pack):
+            forward = _packed_forward if pack else _forward
+            hidden = forward(adapter, prefix, batch, device)  # (B, T, H)
             bidx, pidx = [], []
             for b, row in enumerate(batch):
                 for read in row.reads:
@@ -127,3 +151,46 @@ def _forward(adapter: HeadAdapter, prefix: Prefix, batch: Sequence[Row],
         ids[b, : len(row.ids) - p] = torch.tensor(row.ids[p:])
     cache = batch_cache(prefix, len(batch), adapter) if p else None
     return adapter.hidden(ids.to(device), cache)
+
+
+def _packed_forward(adapter: HeadAdapter, prefix: Prefix, batch: Sequence[Row],
+                    device: torch.device) -> torch.Tensor:
+    """Hidden states of a batch run as packed rows, returned in the padded (B, T, H) layout."""
+    p = len(prefix)
+    ids = torch.tensor([t for row in batch for t in row.ids[p:]], device=device)[None]
+    seg = segments([len(r.ids) - p for r in batch], p, device)
+    cache = batch_cache(prefix, 1, adapter)
+    with packed_attention(adapter.model, seg):
+        hidden = adapter.hidden(ids, cache, position_ids=seg.positions[None])  # (1, N, H)
+    return hidden[0][seg.index]
+
+
+def packing_works(adapter: HeadAdapter, atol: float = 1e-4) -> bool:
+    """Whether packed rows reproduce padded rows for this model (checked once, remembered).
+
+    The probe: a 5-token prefix and rows of 3, 1 and 4 new tokens, in the model's dtype;
+    next-token log-probs must agree within ``atol`` (fp32) or 0.05 (half precision).
+    """
+    if adapter.packs is None:
+        adapter.packs = can_pack(adapter.model) and _probe(adapter, atol)
+    return adapter.packs
+
+
+def _probe(adapter: HeadAdapter, atol: float) -> bool:
+    """Compare packed and padded next-token log-probs on a small probe."""
+    v = adapter.vocab_size
+    rows = [Row(0, tuple(x % v for x in (1, 5, 7, 11, 13) + tail), [])
+            for tail in ((17, 19, 23), (29,), (31, 37, 41, 43))]
+    device = adapter.weight.device
+    try:
+        with torch.inference_mode():
+            prefix = prefill(adapter, rows[0].ids[:5], device)
+            ref = _forward(adapter, prefix, rows, device)
+            got = _packed_forward(adapter, prefix, rows, device)
+            valid = segments([3, 1, 4], 5, device).valid
+            ref, got = (torch.log_softmax(adapter.logits(x[valid]).float(), -1)
+                        for x in (ref, got))
+    except Exception:  # noqa: BLE001 - an architecture packing cannot run falls back to padding
+        return False
+    err = (ref - got).abs().max().item()
+    return err <= (atol if adapter.weight.dtype == torch.float32 else 0.05)

@@ -71,19 +71,28 @@ def score_token_choices(
 def _read_logprobs(adapter: HeadAdapter, found: list[tuple[Row, Read]], hidden: torch.Tensor,
                    over: Over, top_k: int, chunk: int
                    ) -> tuple[list[list[float]], dict[int, tuple[tuple[int, float], ...]]]:
-    """Log-probs of each read's tokens, and top-k lists at answer reads (by read index)."""
+    """Log-probs of each read's tokens, and top-k lists at answer reads (by read index).
+
+    Full-vocabulary log-probs come from :meth:`HeadAdapter.vocab_logprobs` (vocabulary
+    slices with a running log-sum-exp; no (rows x vocabulary) matrix is kept).
+    """
     answer = {i for i, (row, read) in enumerate(found) if read is row.reads[0]}
     values: list[list[float]] = [[] for _ in found]
     tops: dict[int, tuple[tuple[int, float], ...]] = {}
     need_full = [i for i in range(len(found)) if over == "full" or (top_k and i in answer)]
     for start in range(0, len(need_full), chunk):
         idx = need_full[start:start + chunk]
-        logp = torch.log_softmax(adapter.logits(hidden[idx]).float(), dim=-1)  # (R, V)
+        width = max(len(found[i][1].tokens) for i in idx)
+        toks = torch.tensor([list(found[i][1].tokens) + [0] * (width - len(found[i][1].tokens))
+                             for i in idx], device=hidden.device)
+        k = top_k if any(i in answer for i in idx) else 0
+        logp, top_v, top_i = adapter.vocab_logprobs(hidden[idx], toks, k)
+        assert logp is not None
         for r, i in enumerate(idx):
-            values[i] = logp[r, list(found[i][1].tokens)].tolist() if over == "full" else []
-            if top_k and i in answer:
-                v, t = logp[r].topk(top_k)
-                tops[i] = tuple(zip(t.tolist(), v.tolist()))
+            if over == "full":
+                values[i] = logp[r, :len(found[i][1].tokens)].tolist()
+            if top_k and i in answer and top_v is not None and top_i is not None:
+                tops[i] = tuple(zip(top_i[r].tolist(), top_v[r].tolist()))
     if over == "labels":
         label_logprobs(adapter, found, hidden, values)
     return values, tops

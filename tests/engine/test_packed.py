@@ -1,0 +1,114 @@
+"""Packed rows (no padding, shared prefix keys) equal padded rows; unsupported models fall back."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from iclab.engine import BatchLimits, Engine
+from iclab.engine.adapter import head_adapter
+from iclab.engine.kv import prefill
+from iclab.engine.naive import naive_choice_logprobs
+from iclab.engine.plan import Read, Row
+from iclab.engine.run import _forward, _packed_forward, batches, packing_works, segments
+from iclab.models.tiny import tiny_model
+
+from conftest import prompt_set
+
+CPU = torch.device("cpu")
+
+
+def _rows(prefix_len: int, lengths: list[int]) -> list[Row]:
+    prefix = tuple(3 + (7 * i) % 200 for i in range(prefix_len))
+    return [Row(0, prefix + tuple(5 + (11 * i + 3 * j) % 300 for j in range(n)), [])
+            for i, n in enumerate(lengths)]
+
+
+def _compare(adapter, prefix_len: int, lengths: list[int]) -> float:
+    """Max |log-prob| difference, packed vs padded, over every real position."""
+    rows = _rows(prefix_len, lengths)
+    with torch.inference_mode():
+        prefix = prefill(adapter, rows[0].ids[:prefix_len], CPU)
+        ref = _forward(adapter, prefix, rows, CPU)
+        got = _packed_forward(adapter, prefix, rows, CPU)
+        valid = segments(lengths, prefix_len, CPU).valid
+        lp = [torch.log_softmax(adapter.logits(x[valid]), -1) for x in (ref, got)]
+    return (lp[0] - lp[1]).abs().max().item()
+
+
+@pytest.mark.parametrize("prefix_len,lengths", [(5, [3, 1, 4]), (0, [6, 2, 9, 1]),
+                                                (12, [10, 1, 13, 4])])
+def test_packed_equals_padded(tiny, prefix_len, lengths):
+    """Mixed lengths, no prefix, and (Gemma3: window 8) prefix and rows past the window."""
+    _, model, _ = tiny
+    adapter = head_adapter(model)
+    assert packing_works(adapter) and adapter.packs is True
+    assert _compare(adapter, prefix_len, lengths) < 1e-5
+
+
+def test_packed_softcapping():
+    """Attention-logit soft-capping (Gemma 2 style) is applied to prefix and own-row scores."""
+    model = tiny_model("gemma3")
+    model.config.attn_logit_softcapping = 2.0
+    adapter = head_adapter(model)
+    assert packing_works(adapter)
+    assert _compare(adapter, 12, [10, 3, 1]) < 1e-5
+
+
+def test_unsupported_model_falls_back_to_padding():
+    """ALiBi (BLOOM) does not take positions from position ids: the probe refuses packing and
+    scores still equal the naive computation."""
+    from transformers import BloomConfig, BloomForCausalLM
+
+    from iclab.models.tiny import tiny_tokenizer
+
+    torch.manual_seed(0)
+    model = BloomForCausalLM(BloomConfig(vocab_size=512, hidden_size=64, n_layer=2,
+                                         n_head=4)).eval()
+    tok = tiny_tokenizer("llama")
+    engine = Engine(model, tok, verify=False)
+    prompts = prompt_set(tok, n_queries=4)
+    scores = engine.score(prompts, mode="sum")
+    assert engine.adapter.packs is False
+    for p, s in zip(prompts, scores):
+        ref = naive_choice_logprobs(model, p.input_ids,
+                                    [engine.encode_choice(c) for c in p.choices])
+        assert max(abs(a - b) for a, b in zip(ref, s.logprobs)) < 1e-4
+
+
+def test_packing_off_while_context_mask_active(tiny):
+    """Under a layer-wise context mask the model's attention is not plain: no packing."""
+    from iclab.engine.masking import ContextMask, RowMask, mask_context
+    from iclab.engine.packed import can_pack
+
+    _, model, _ = tiny
+    assert can_pack(model)
+    with mask_context(model, ContextMask(1, (RowMask(((1, 3),), 0),))):
+        assert not can_pack(model)
+    assert can_pack(model)
+
+
+def test_packed_batches_share_tokens_evenly():
+    rows = [Row(i, tuple(range(5 + 3 + i % 9)), [Read(5, (1,), (0,))]) for i in range(60)]
+    limits = BatchLimits(rows=64, tokens=200)
+    out = list(batches(rows, 5, limits, packed=True))
+    sizes = [sum(len(r.ids) - 5 for r in b) for b in out]
+    total = sum(sizes)
+    assert sorted(r.prompt for b in out for r in b) == list(range(60))
+    assert len(out) == -(-total // 200)  # no extra batch
+    assert max(sizes) <= 200 and min(sizes) > total / len(out) - 12
+
+
+def test_vocab_logprobs_match_log_softmax(tiny):
+    """Vocabulary-sliced log-probs of chosen tokens and the top-k equal the full log-softmax."""
+    _, model, _ = tiny
+    adapter = head_adapter(model)
+    h = torch.randn(5, model.config.hidden_size)
+    toks = torch.tensor([[0, 99, 100, 511]] * 5)
+    with torch.inference_mode():
+        full = torch.log_softmax(adapter.logits(h), -1)
+        logp, top_v, top_i = adapter.vocab_logprobs(h, toks, top_k=7, chunk=100)
+    assert (logp - full.gather(1, toks)).abs().max() < 1e-5
+    ref_v, ref_i = full.topk(7, -1)
+    assert torch.equal(top_i, ref_i)
+    assert (top_v - ref_v).abs().max() < 1e-5
