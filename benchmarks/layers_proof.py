@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--n-cls", type=int, default=20, help="classification queries")
     ap.add_argument("--n-mt", type=int, default=3, help="translation queries")
     ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--tasks", default="word-sentiment,flores-eng-fra",
+                    help="comma-separated subset of the proof's tasks")
+    ap.add_argument("--max-new-tokens", type=int, default=50,
+                    help="translation generation budget (paper: 50)")
     ap.add_argument("--skip-savings", action="store_true")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
@@ -46,8 +50,11 @@ def main(argv: list[str] | None = None) -> None:
     result: dict[str, Any] = {"recognition_layers": {}, "savings": {}, "outputs": []}
     for model in args.models.split(","):
         engine = Engine(load_model(model, device="cpu"))
+        wanted = args.tasks.split(",")
         for task_name, kwargs in _runs(args.n_cls, args.n_mt):
-            cfg = LayersConfig(**kwargs)
+            if task_name not in wanted:
+                continue
+            cfg = LayersConfig(**kwargs, max_new_tokens=args.max_new_tokens)
             rows = run_layers(engine, load_task(task_name), cfg, model)
             summary = summarize(rows)
             out = Path(args.out) / model / task_name

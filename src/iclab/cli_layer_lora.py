@@ -56,7 +56,8 @@ def layer_lora_command(
     epochs: int = typer.Option(3, help="Passes over the training pairs."),
     max_steps: int = typer.Option(0, help="Optimizer steps (0: use --epochs)."),
     batch_size: int = typer.Option(8, help="Pairs per step (paper: 32)."),
-    lr: float = typer.Option(1e-4, help="Learning rate (paper: 1e-4)."),
+    lr: float = typer.Option(1e-4, help="Learning rate (paper: 1e-4, for full-size runs; "
+                             "short CPU runs of ~30 steps need ~1e-3, see FINDINGS.md)."),
     r: int = typer.Option(8, help="LoRA rank (paper: 8)."),
     alpha: float = typer.Option(32.0, help="LoRA alpha (paper: 32)."),
     dropout: float = typer.Option(0.05, help="LoRA dropout (paper: 0.05)."),

@@ -111,3 +111,23 @@ def test_bad_layers_are_rejected(task):
         LayerLoraConfig(layers=())
     with pytest.raises(LayerLoraError):
         LayerLoraConfig(n_train=0)
+
+
+def test_translation_sweep_scores_bleu_on_flores():
+    """The translation path: FLORES pairs in the qa-translation format, trained with EOS,
+    evaluated zero-shot by greedy generation with BLEU (where-ICL preset), standard BLEU and
+    chrF. Needs ../shared/data (fails, not skips, without it)."""
+    flores = load_task("flores-eng-fra")
+    engine = _engine("llama")
+    pairs = training_pairs(flores, engine.tokenizer, "qa-translation", 3)
+    ex = flores.split("train")[0]
+    assert pairs[0][1] == str(ex.label) and pairs[0][0].rstrip().endswith("A:")
+    cfg = LayerLoraConfig(layers=(1,), n_train=3, n_test=2, max_steps=2, batch_size=3,
+                          max_new_tokens=4, lr=1e-2)
+    before = _state(engine.model)
+    row, = run_layer_lora(engine, flores, cfg, model_name="tiny")
+    assert row["metric"] == "bleu" and row["template"] == "qa-translation"
+    assert row["add_eos"] is True and row["steps"] == 2 and row["n_test"] == 2
+    assert 0 <= row["score"] <= 100 and 0 <= row["bleu_standard"] <= 100
+    assert 0 <= row["chrf"] <= 100 and row["loss_last"] == row["loss_last"]  # not NaN
+    assert all(torch.equal(v, engine.model.state_dict()[k]) for k, v in before.items())

@@ -97,6 +97,17 @@ def test_masking_curves_number_layers_from_one() -> None:
     assert "examples: L=5" in fig.alt  # 0-based layer 4 is shown as layer 5
 
 
+def test_masking_curves_custom_line_labels() -> None:
+    """A per-layer LoRA line drawn beside masking curves is labelled as such, not 'mask lora'."""
+    rows = [{"mask": m, "layer": layer, "score": 0.5} for m in ("lora", "examples")
+            for layer in range(3)]
+    fig = plot_masking_curves(pd.DataFrame(rows), labels={"lora": "LoRA on layer L"},
+                              xlabel="LoRA on layer L / masked from layer L")
+    decoded(fig)
+    assert "lines: LoRA on layer L, mask examples" in fig.alt
+    assert "mask lora" not in fig.alt and "LoRA on layer L / masked" in fig.alt
+
+
 def test_masking_curves_without_recognition_layer() -> None:
     rows = [{"mask": "examples", "layer": layer, "score": 0.1} for layer in range(4)]
     fig = plot_masking_curves(pd.DataFrame(rows))

@@ -278,9 +278,13 @@ def plot(summary: dict[str, Any], path: Path, masking: dict[str, Any] | None = N
         baseline = masking.get("baseline", baseline)
     title = (f"{summary['model']} · {summary['task']}: per-layer LoRA (zero-shot "
              f"{summary['baseline']:.3g})" + (" vs masking" if masking else ""))
+    xlabel = "LoRA on layer L (layers numbered from 1)"
+    if masking is not None:
+        xlabel += " / context masked from layer L onwards"
     fig = plot_masking_curves(pd.DataFrame(frames), baseline=baseline,
                               recognition_layer=recognition or None, metric=summary["metric"],
-                              title=title)
+                              title=title, labels={"lora": "LoRA on layer L, zero-shot"},
+                              xlabel=xlabel)
     return fig.save(path)
 
 

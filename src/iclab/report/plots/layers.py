@@ -23,7 +23,10 @@ def _recognition_of(recognition: Mapping[str, int | None] | int | None,
 
 def plot_masking_curves(data: pd.DataFrame, *, baseline: float | None = None,
                         recognition_layer: Mapping[str, int | None] | int | None = None,
-                        metric: str = "score", title: str = "") -> Figure:
+                        metric: str = "score", title: str = "",
+                        labels: Mapping[str, str] | None = None,
+                        xlabel: str = "mask context from layer L onwards (layers numbered "
+                                      "from 1)") -> Figure:
     """Score against "mask from layer L", one line per mask config.
 
     Layer convention: the ``layer`` column holds the engine's 0-based index of the first
@@ -39,6 +42,9 @@ def plot_masking_curves(data: pd.DataFrame, *, baseline: float | None = None,
             value or one per mask config; None (or a missing key) means none was found.
         metric: the score's name for the axis label (``accuracy``, ``BLEU``, ``pass@1``...).
         title: the plot title.
+        labels: legend label per ``mask`` value (default ``mask <mask>``), e.g. for a
+            per-layer LoRA line drawn on the same axes.
+        xlabel: the x-axis label.
     """
     require_columns(data, ("mask", "layer", "score"), "plot_masking_curves")
     masks = list(dict.fromkeys(data["mask"]))
@@ -51,7 +57,7 @@ def plot_masking_curves(data: pd.DataFrame, *, baseline: float | None = None,
             part = data[data["mask"] == mask].sort_values("layer")
             x = part["layer"].astype(int) + 1
             ax.plot(x, part["score"], color=color, marker="o", ms=3.5, lw=1.6,
-                    label=f"mask {mask}")
+                    label=(labels or {}).get(mask, f"mask {mask}"))
             layer = _recognition_of(recognition_layer, mask)
             if layer is not None:
                 found.append(f"{mask}: L={int(layer) + 1}")
@@ -65,11 +71,12 @@ def plot_masking_curves(data: pd.DataFrame, *, baseline: float | None = None,
             ax.axhline(baseline, color="black", ls=":", lw=1.3,
                        label=f"no masking ({baseline:.3g})")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("mask context from layer L onwards (layers numbered from 1)")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(metric)
         ax.set_title(title or f"{metric} vs masking layer")
         ax.legend(loc="best")
-        alt = (f"{title or 'masking curves'}: {metric} when the context is masked from layer "
-               f"L onwards, {len(masks)} mask config(s); recognition layer "
+        names = ", ".join((labels or {}).get(m, f"mask {m}") for m in masks)
+        alt = (f"{title or 'masking curves'}: {metric} against layer L ({xlabel}); lines: "
+               f"{names}; recognition layer "
                f"{'; '.join(found) if found else 'not found'}")
         return to_figure(fig, alt)
