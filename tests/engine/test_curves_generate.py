@@ -55,11 +55,12 @@ def test_curves_need_distinct_first_tokens_and_demos(tiny):
         engine.curves([zero_shot])
 
 
-@pytest.mark.parametrize("rows", [1, 8])
-def test_greedy_matches_naive(tiny, rows):
-    """Batched greedy decoding with a shared prefix equals re-running the full sequence."""
+@pytest.mark.parametrize("rows,pack", [(1, True), (8, True), (1, False), (8, False)])
+def test_greedy_matches_naive(tiny, rows, pack):
+    """Batched greedy decoding with a shared prefix equals re-running the full sequence
+    (packed: prompts of mixed lengths in one batch; padded: equal lengths only)."""
     _, model, tok = tiny
-    engine = Engine(model, tok, limits=BatchLimits(rows=rows))
+    engine = Engine(model, tok, limits=BatchLimits(rows=rows, pack=pack))
     prompts = prompt_set(tok, n_queries=6) + prompt_set(tok, n_queries=2, k=2, seed_shift=4)
     outs = engine.generate(prompts, max_new_tokens=6, top_k=3)
     for p, g in zip(prompts, outs):
@@ -87,6 +88,28 @@ def test_stop_strings_cut_and_stop_early(tiny):
         assert list(g.token_ids) == list(f.token_ids[: len(g.token_ids)])
         return
     pytest.skip("random model produced no text to stop on")
+
+
+def test_packed_batch_rows_stop_at_different_steps(tiny):
+    """Rows of one packed batch that stop early (stop string, EOS, context window) leave the
+    others' outputs unchanged: the same as decoding each prompt alone, padded."""
+    _, model, tok = tiny
+    prompts = prompt_set(tok, n_queries=7)
+    packed = Engine(model, tok, limits=BatchLimits(pack=True))
+    alone = Engine(model, tok, limits=BatchLimits(rows=1, pack=False))
+    free = alone.generate(prompts, max_new_tokens=10)
+    stop = next((g.text[2] for g in free if len(g.text) > 2 and not g.text[2].isspace()), "e")
+    window = max(len(p.input_ids) for p in prompts) + 4  # the longest prompt gets 4 tokens
+    packed.max_length = alone.max_length = window
+    batch = packed.generate(prompts, max_new_tokens=10, stop=(stop,), top_k=2)
+    reasons = set()
+    for p, g in zip(prompts, batch):
+        ref = alone.generate([p], max_new_tokens=10, stop=(stop,), top_k=2)[0]
+        assert list(g.token_ids) == list(ref.token_ids) and g.text == ref.text
+        assert g.stopped == ref.stopped
+        assert max(abs(a.logprob - b.logprob) for a, b in zip(g.top_k[-1], ref.top_k[-1])) < TOL
+        reasons.add(g.stopped)
+    assert len({len(g.token_ids) for g in batch}) > 1  # rows did stop at different steps
 
 
 def test_stop_helpers():

@@ -1,9 +1,12 @@
 """Greedy generation with a shared prefilled prefix, batched, with stop strings and top-k.
 
-Prompts are grouped by shared prefix (prefilled once), then batched among prompts whose
-remaining suffix has the same length, so no row ever carries padding: every decoding step
-appends one token to every live row at the same position, which keeps sliding-window layers
-exact. Finished rows are dropped from the batch (and its cache) as they stop.
+Prompts are grouped by shared prefix (prefilled once). Where the model supports packed rows
+(:mod:`iclab.engine.packed`), prompts of any lengths are batched together: their suffixes run
+as one packed sequence, then each decoding step runs the live rows' new tokens as one packed
+sequence of one token per row, each attending to the prefix and to its own earlier tokens
+(kept in a batch-1 cache whose layers are never trimmed; sliding windows are applied by the
+attention function). Otherwise prompts are batched among those whose suffix has the same
+length, so no row carries padding. Finished rows are dropped as they stop.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import torch
 
 from iclab.engine.adapter import HeadAdapter
 from iclab.engine.kv import Prefix, batch_cache, common_prefix_len, prefill, select_rows
-from iclab.engine.run import BatchLimits, group_by_prefix
+from iclab.engine.packed import full_cache, layout, packed_attention, segments
+from iclab.engine.run import BatchLimits, group_by_prefix, packing_works
 from iclab.engine.types import EngineError, TopToken
 
 
@@ -80,10 +84,13 @@ def greedy_generate(adapter: HeadAdapter, tokenizer: Any, prompts: Sequence[Sequ
             p = min(common_prefix_len([prompts[i] for i in group]),
                     min(len(prompts[i]) for i in group) - 1)
             prefix = prefill(adapter, prompts[group[0]][:p], device)
-            for batch in _same_length_batches(group, prompts, p, limits.rows):
+            pack = limits.pack and packing_works(adapter)
+            split = _packed_batches if pack else _same_length_batches
+            decode = _decode_packed if pack else _decode
+            for batch in split(group, prompts, p, limits):
                 live = [_Live(i, [], []) for i in batch]
-                _decode(adapter, tokenizer, prefix, [prompts[i] for i in batch], live, config,
-                        eos, max_length)
+                decode(adapter, tokenizer, prefix, [prompts[i] for i in batch], live, config,
+                       eos, max_length)
                 results.update({x.index: x for x in live})
                 if progress is not None:
                     progress(len(batch))
@@ -91,12 +98,75 @@ def greedy_generate(adapter: HeadAdapter, tokenizer: Any, prompts: Sequence[Sequ
 
 
 def _same_length_batches(group: Sequence[int], prompts: Sequence[Sequence[int]], p: int,
-                         rows: int) -> list[list[int]]:
+                         limits: BatchLimits) -> list[list[int]]:
     """Split a group into batches of prompts with equal length (at most ``rows`` each)."""
     by_len: dict[int, list[int]] = {}
     for i in group:
         by_len.setdefault(len(prompts[i]), []).append(i)
+    rows = limits.rows
     return [idx[s:s + rows] for _, idx in sorted(by_len.items()) for s in range(0, len(idx), rows)]
+
+
+def _packed_batches(group: Sequence[int], prompts: Sequence[Sequence[int]], p: int,
+                    limits: BatchLimits) -> list[list[int]]:
+    """Split a group into batches of at most ``rows`` prompts and ``tokens`` suffix tokens."""
+    out: list[list[int]] = []
+    size = 0
+    for i in sorted(group, key=lambda i: len(prompts[i])):
+        n = len(prompts[i]) - p
+        if out and len(out[-1]) < limits.rows and size + n <= limits.tokens:
+            out[-1].append(i)
+            size += n
+        else:
+            out.append([i])
+            size = n
+    return out
+
+
+def _decode_packed(adapter: HeadAdapter, tokenizer: Any, prefix: Prefix,
+                   seqs: Sequence[Sequence[int]], live: list[_Live], config: GenConfig,
+                   eos: set[int], max_length: int | None) -> None:
+    """Decode one batch of any lengths as packed rows, in place (fills each ``_Live``)."""
+    p = len(prefix)
+    device = adapter.weight.device
+    cache = full_cache(prefix.cache)
+    suffixes = [list(s[p:]) for s in seqs]
+    seg = segments([len(x) for x in suffixes], p, device)
+    keys = [k[k >= 0].tolist() for k in torch.where(seg.k_valid, seg.k_index, -1)]
+    ids = torch.tensor([t for x in suffixes for t in x], device=device)[None]
+    with packed_attention(adapter.model, seg):
+        hidden = adapter.hidden(ids, cache, position_ids=seg.positions[None])[0]
+    last = hidden[[k[-1] for k in keys]]  # (B, H): each row's last token
+    limit = [config.max_new_tokens if max_length is None
+             else min(config.max_new_tokens, max_length - len(s)) for s in seqs]
+    active = list(range(len(seqs)))
+    n_keys = seg.n_keys
+    while active:
+        _, v, t = adapter.vocab_logprobs(last, top_k=max(config.top_k, 1))  # (A, k)
+        assert v is not None and t is not None
+        keep = []
+        for a, b in enumerate(active):
+            row = live[b]
+            row.ids.append(int(t[a, 0]))
+            if config.top_k:
+                row.tops.append(tuple(zip(t[a].tolist(), v[a].tolist())))
+            row.stopped = _stop_reason(tokenizer, row.ids, config, eos)
+            if not row.stopped and len(row.ids) >= limit[b]:
+                row.stopped = "length"
+            if not row.stopped:
+                keep.append(a)
+        active = [active[a] for a in keep]
+        if not active:
+            return
+        for j, b in enumerate(active):
+            keys[b].append(n_keys + j)
+        n_keys += len(active)
+        step = layout(p, [[j] for j in range(len(active))],
+                      [[len(keys[b]) - 1] for b in active], [keys[b] for b in active], n_keys,
+                      device)
+        nxt = t[keep, 0][None]  # (1, A)
+        with packed_attention(adapter.model, step):
+            last = adapter.hidden(nxt, cache, position_ids=step.positions[None])[0]
 
 
 def _decode(adapter: HeadAdapter, tokenizer: Any, prefix: Prefix, seqs: Sequence[Sequence[int]],

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 import torch
-from transformers import AttentionInterface
+from transformers import AttentionInterface, DynamicCache
+from transformers.cache_utils import DynamicLayer
 from transformers.masking_utils import AttentionMaskInterface
 
 from iclab.engine.types import EngineError
@@ -40,57 +41,120 @@ _BASES = ("sdpa", "eager")
 
 @dataclass
 class Segments:
-    """Layout of packed rows.
+    """Layout of packed rows for one forward.
+
+    Queries are the tokens of this forward, packed; keys are every token after the prefix in
+    the cache (this forward's included). Both are also laid out padded per row, by *slot*:
+    a row's keys in order (slot ``i`` is position ``prefix + i``), and its queries at their own
+    slots. A query sees its row's keys at slots <= its own (and within a sliding window).
 
     Attributes:
-        lengths: new tokens per row (after the prefix).
-        prefix: the shared prefix length (absolute position of every row's first new token).
-        index: (B, T) packed position of each padded slot (0 for padding slots).
-        valid: (B, T) True at real slots.
-        flat: (N,) padded flat index ``b * T + j`` of each packed position.
-        positions: (N,) absolute position of each packed token.
+        prefix: the shared prefix length.
+        q_index: (B, Tq) packed query index of each padded query slot (0 for padding).
+        q_valid: (B, Tq) True at real query slots.
+        q_slot: (B, Tq) slot of each query within its row.
+        k_index: (B, Tk) index among the non-prefix keys of each row's key slots.
+        k_valid: (B, Tk) True at real key slots.
+        flat: (N,) padded flat query index ``b * Tq + j`` of each packed query.
+        positions: (N,) absolute position of each packed query.
+        n_keys: non-prefix keys in the cache after this forward's update.
+        max_position: the largest query position (a Python int, no device sync).
     """
 
-    lengths: tuple[int, ...]
     prefix: int
-    index: torch.Tensor
-    valid: torch.Tensor
+    q_index: torch.Tensor
+    q_valid: torch.Tensor
+    q_slot: torch.Tensor
+    k_index: torch.Tensor
+    k_valid: torch.Tensor
     flat: torch.Tensor
     positions: torch.Tensor
+    n_keys: int
+    max_position: int
     _row_masks: dict[int | None, torch.Tensor] = field(default_factory=dict)
 
     @property
-    def width(self) -> int:
-        """Longest row (T)."""
-        return int(self.index.shape[1])
+    def valid(self) -> torch.Tensor:
+        """(B, Tq) real query slots (alias of ``q_valid``)."""
+        return self.q_valid
+
+    @property
+    def index(self) -> torch.Tensor:
+        """(B, Tq) packed query index per padded slot (alias of ``q_index``)."""
+        return self.q_index
 
     def row_mask(self, window: int | None) -> torch.Tensor:
-        """(B, T, T) bool: query slot j may see key slot i of its own row (causal, window)."""
+        """(B, Tq, Tk) bool: a query slot may see a key slot of its own row."""
         if window not in self._row_masks:
-            t = self.width
-            j = torch.arange(t, device=self.index.device)
-            allowed = (j[None, :] <= j[:, None])[None] & self.valid[:, None, :]  # (B, T, T)
+            k = torch.arange(self.k_index.shape[1], device=self.k_index.device)
+            q = self.q_slot[:, :, None]
+            allowed = (k[None, None, :] <= q) & self.k_valid[:, None, :]
             if window:
-                allowed &= (j[None, :] > j[:, None] - window)[None]
-            # a padding query slot keeps its diagonal so that no softmax row is empty
-            allowed |= torch.eye(t, dtype=torch.bool, device=j.device)[None]
+                allowed &= k[None, None, :] > q - window
+            # a padding query slot sees key slot 0, so that no softmax row is empty
+            allowed |= (~self.q_valid)[:, :, None] & (k == 0)[None, None, :]
             self._row_masks[window] = allowed
         return self._row_masks[window]
 
 
+def _pad(rows: Sequence[Sequence[int]], device: torch.device
+         ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad integer lists into (values, valid) tensors of shape (B, longest)."""
+    width = max(len(r) for r in rows)
+    values = torch.tensor([list(r) + [0] * (width - len(r)) for r in rows], device=device)
+    valid = torch.tensor([[True] * len(r) + [False] * (width - len(r)) for r in rows],
+                         device=device)
+    return values, valid
+
+
+def layout(prefix: int, queries: Sequence[Sequence[int]], slots: Sequence[Sequence[int]],
+           keys: Sequence[Sequence[int]], n_keys: int, device: torch.device) -> Segments:
+    """General :class:`Segments`: per row, its packed query indices, their slots, and the
+    indices (among non-prefix keys) of its key slots 0, 1, ..."""
+    if not queries or any(not q for q in queries) or any(not k for k in keys):
+        raise EngineError("packed rows need at least one row, each with a query and a key")
+    q_index, q_valid = _pad(queries, device)
+    q_slot, _ = _pad(slots, device)
+    k_index, k_valid = _pad(keys, device)
+    tq = q_index.shape[1]
+    order = sorted((q, b * tq + j) for b, row in enumerate(queries) for j, q in enumerate(row))
+    flat = torch.tensor([f for _, f in order], device=device)
+    positions = (prefix + q_slot)[q_valid][torch.argsort(q_index[q_valid])]
+    max_position = prefix + max(max(s) for s in slots)
+    return Segments(prefix, q_index, q_valid, q_slot, k_index, k_valid, flat, positions,
+                    n_keys, max_position)
+
+
 def segments(lengths: Sequence[int], prefix: int, device: torch.device) -> Segments:
-    """Build the :class:`Segments` of rows with ``lengths`` new tokens after ``prefix``."""
+    """The :class:`Segments` of rows with ``lengths`` new tokens after ``prefix``, packed in
+    order (every new token is both a query and a key)."""
     if not lengths or min(lengths) < 1:
         raise EngineError("packed rows need at least one row, each with at least one token")
-    b, t = len(lengths), max(lengths)
-    starts = torch.tensor([0, *lengths], device=device).cumsum(0)[:-1]  # (B,)
-    j = torch.arange(t, device=device)
-    lens = torch.tensor(list(lengths), device=device)
-    valid = j[None, :] < lens[:, None]
-    index = torch.where(valid, starts[:, None] + j[None, :], torch.zeros_like(valid, dtype=torch.long))
-    flat = (torch.arange(b, device=device)[:, None] * t + j[None, :])[valid]
-    positions = (prefix + j[None, :].expand(b, t))[valid]
-    return Segments(tuple(lengths), prefix, index, valid, flat, positions)
+    rows, start = [], 0
+    for n in lengths:
+        rows.append(list(range(start, start + n)))
+        start += n
+    return layout(prefix, rows, [list(range(n)) for n in lengths], rows, start, device)
+
+
+def full_cache(cache: Any) -> Any:
+    """A batch-1 cache holding ``cache``'s states in plain (never trimmed) layers.
+
+    Sliding-window cache layers keep only their last ``window - 1`` tokens, which would drop
+    other rows' tokens of a packed sequence; packed attention applies the window itself.
+    """
+    out = DynamicCache()
+    if cache is None:
+        return out
+    layers = []
+    for layer in cache.layers:
+        new = DynamicLayer()
+        if getattr(layer, "is_initialized", False) and layer.keys is not None:
+            new.lazy_initialization(layer.keys, layer.values)
+            new.keys, new.values = layer.keys, layer.values
+        layers.append(new)
+    out.layers = layers
+    return out
 
 
 @dataclass
@@ -138,31 +202,32 @@ def _attend(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Te
     _, h, n, d = query.shape  # (1, H, N, D)
     kvh = key.shape[1]
     g = h // kvh
-    pk = key.shape[2] - n  # prefix keys this layer holds (a sliding layer keeps the last few)
+    pk = key.shape[2] - seg.n_keys  # prefix keys this layer holds (sliding: the last few)
     scale = scaling if scaling is not None else d ** -0.5
     window = sliding_window or getattr(module, "sliding_window", None)
-    b, t = seg.index.shape
+    b, tq = seg.q_index.shape
+    tk = seg.k_index.shape[1]
     q = query[0].reshape(kvh, g * n, d) * scale  # scaling the queries, not the scores
 
     def scores(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
         s = torch.matmul(x, k.transpose(-1, -2)).float()
         return torch.tanh(s / softcap) * softcap if softcap else s
 
-    # each row's own tokens, padded (kvh, B, g*T, ...)
-    kn, vn = key[0, :, pk:], value[0, :, pk:]  # (kvh, N, D)
-    qr = q.view(kvh, g, n, d)[:, :, seg.index].permute(0, 2, 1, 3, 4).reshape(kvh, b, g * t, d)
-    allowed = seg.row_mask(window)[:, None].expand(b, g, t, t).reshape(b, g * t, t)
-    own = _partial(scores(qr, kn[:, seg.index]), vn[:, seg.index], allowed[None])
+    # each row's own tokens, padded: queries (kvh, B, g*Tq, D), keys (kvh, B, Tk, D)
+    kn, vn = key[0, :, pk:], value[0, :, pk:]  # (kvh, n_keys, D)
+    qr = q.view(kvh, g, n, d)[:, :, seg.q_index].permute(0, 2, 1, 3, 4).reshape(kvh, b, g * tq, d)
+    allowed = seg.row_mask(window)[:, None].expand(b, g, tq, tk).reshape(b, g * tq, tk)
+    own = _partial(scores(qr, kn[:, seg.k_index]), vn[:, seg.k_index], allowed[None])
 
-    def packed(x: torch.Tensor) -> torch.Tensor:  # (kvh, B, g*T, c) -> (kvh, g*N, c)
+    def packed(x: torch.Tensor) -> torch.Tensor:  # (kvh, B, g*Tq, c) -> (kvh, g*N, c)
         c = x.shape[-1]
-        x = x.view(kvh, b, g, t, c).permute(0, 2, 1, 3, 4).reshape(kvh, g, b * t, c)
+        x = x.view(kvh, b, g, tq, c).permute(0, 2, 1, 3, 4).reshape(kvh, g, b * tq, c)
         return x.index_select(2, seg.flat).reshape(kvh, g * n, c)
 
     parts = [tuple(packed(x) for x in own)]
     if pk:
         visible = None
-        if window and seg.prefix + t > window:
+        if window and seg.max_position - window >= seg.prefix - pk:
             k_pos = torch.arange(seg.prefix - pk, seg.prefix, device=q.device)
             visible = (k_pos[None, :] > seg.positions[:, None] - window)  # (N, pk)
             visible = visible[None].expand(g, n, pk).reshape(1, g * n, pk)
