@@ -79,6 +79,45 @@ def test_masked_decoding_matches_engine_generate():
         assert ours == ref.text.strip()
 
 
+def test_sweep_points_decoded_in_one_batch_equal_alone():
+    """All points of a sweep decoded together (each row masked from its own layer, rows
+    stopping at different steps) give each point's own greedy text."""
+    from iclab.analyses.layers import _decode, _decode_points
+    from iclab.engine.layer_sweep import layer_sweep
+
+    for arch in ("llama", "gemma3"):
+        engine = _engine(arch)
+        task = load_task("english-french")
+        prompt = build_prompts(task, engine.tokenizer, k=3, seed=1, limit=1)[0]
+        ids = torch.tensor([prompt.input_ids])
+        for mask in ("examples", "examples,query"):
+            points = list(layer_sweep(engine.model, ids, ContextMask(0, (row_mask(prompt, mask),))))
+            alone = [_decode(engine, pt, LayersConfig(max_new_tokens=9)) for pt in points]
+            stop = next((t[1] for t in alone if len(t) > 1 and not t[1].isspace()), "Q:")
+            cfg = LayersConfig(max_new_tokens=9, stop=(stop, "Q:"))
+            alone = [_decode(engine, pt, cfg) for pt in points]
+            assert _decode_points(engine, points, cfg) == alone
+            assert len(set(alone)) > 1  # the layers' masks do change the text
+            assert len(points) == engine.model.config.num_hidden_layers + 1
+
+
+def test_engine_packs_again_after_a_context_mask():
+    """Scoring under a mask runs padded; the same engine packs again once the mask is gone."""
+    from iclab.engine.run import packing_works
+
+    engine = _engine("llama")
+    task = load_task("word-sentiment")
+    prompts = build_prompts(task, engine.tokenizer, k=2, seed=0, limit=3)
+    mask = ContextMask(len(engine.model.model.layers), (row_mask(prompts[0], "examples"),))
+    with mask_context(engine.model, mask):  # masks nothing: from the last layer + 1
+        assert not packing_works(engine.adapter)
+        padded = engine.score(prompts, mode="first")
+    assert packing_works(engine.adapter) and engine.adapter.packs is True
+    packed = engine.score(prompts, mode="first")
+    for a, b in zip(padded, packed):
+        assert max(abs(x - y) for x, y in zip(a.logprobs, b.logprobs)) < 1e-5
+
+
 def test_pass_at_1_wiring_with_canonical_solutions():
     """HumanEval prompt + canonical body passes in the sandbox; a wrong body fails."""
     from iclab.analyses.layers import _score_outputs

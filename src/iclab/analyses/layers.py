@@ -30,8 +30,9 @@ import torch
 from iclab.data import load_task
 from iclab.data.types import Task
 from iclab.engine.generate import cut_at_stop
-from iclab.engine.layer_sweep import SweepPoint, layer_sweep
-from iclab.engine.masking import ContextMask, mask_context, parse_parts, row_mask
+from iclab.engine.kv import select_rows
+from iclab.engine.layer_sweep import SweepPoint, fork_cache, layer_sweep
+from iclab.engine.masking import ContextMask, RowMask, mask_context, parse_parts, row_mask
 from iclab.engine.plan import first_text_token
 from iclab.errors import IclabError
 from iclab.metrics.execution import SandboxConfig, check_program, run_program
@@ -153,10 +154,12 @@ def _classify(engine: Any, prompt: Prompt, firsts: Sequence[int], point: SweepPo
 
 
 def _decode(engine: Any, point: SweepPoint, cfg: LayersConfig) -> str:
-    """Greedy continuation of a sweep point, the mask active at every step."""
+    """Greedy continuation of one sweep point alone, the mask active at every step (the
+    point's cache is forked, not extended). :func:`_decode_points` decodes many at once."""
     eos = engine.tokenizer.eos_token_id
     eos_ids = set(eos) if isinstance(eos, (list, tuple)) else {eos}
     hidden, ids = point.hidden[:, -1], []  # (1, H)
+    cache = fork_cache(point.cache)
     with torch.inference_mode(), mask_context(engine.model, point.mask):
         for _ in range(cfg.max_new_tokens):
             nxt = int(engine.adapter.logits(hidden).argmax(-1))
@@ -167,10 +170,58 @@ def _decode(engine: Any, point: SweepPoint, cfg: LayersConfig) -> str:
             if cut_at_stop(text, cfg.stop, False) is not None:
                 break
             step = torch.tensor([[nxt]], device=point.hidden.device)
-            hidden = engine.adapter.hidden(step, point.cache)[:, -1]
+            hidden = engine.adapter.hidden(step, cache)[:, -1]
     text = engine.tokenizer.decode(ids, skip_special_tokens=True)
     cut = cut_at_stop(text, cfg.stop, False)
     return (text if cut is None else text[:cut]).strip()
+
+
+def _decode_points(engine: Any, points: Sequence[SweepPoint], cfg: LayersConfig) -> list[str]:
+    """Greedy continuations of every point of one prompt's sweep, decoded as one batch.
+
+    Row i is point i, masked from its own layer (``RowMask.from_layer``) at every step, so
+    each row equals :func:`_decode` of its point alone; the model's weights and the output
+    embedding are read once per step for all points instead of once per point.
+    """
+    eos = engine.tokenizer.eos_token_id
+    eos_ids = set(eos) if isinstance(eos, (list, tuple)) else {eos}
+    rows = [RowMask(pt.mask.rows[0].blocked, pt.mask.rows[0].rows_from, pt.from_layer)
+            for pt in points]
+    sink = points[0].mask.sink
+    cache = fork_cache(points[0].cache)
+    for i, layer in enumerate(cache.layers):
+        if getattr(layer, "is_initialized", False) and layer.keys is not None:
+            layer.keys = torch.cat([pt.cache.layers[i].keys for pt in points])
+            layer.values = torch.cat([pt.cache.layers[i].values for pt in points])
+    hidden = torch.cat([pt.hidden[:, -1] for pt in points])  # (P, H)
+    outs: list[list[int]] = [[] for _ in points]
+    active = list(range(len(points)))
+    with torch.inference_mode():
+        for step in range(cfg.max_new_tokens):
+            nxt = engine.adapter.logits(hidden).argmax(-1)  # (A,)
+            keep = []
+            for a, i in enumerate(active):
+                token = int(nxt[a])
+                if token in eos_ids:
+                    continue
+                outs[i].append(token)
+                text = engine.tokenizer.decode(outs[i], skip_special_tokens=True)
+                if cut_at_stop(text, cfg.stop, False) is None:
+                    keep.append(a)
+            if not keep or step == cfg.max_new_tokens - 1:
+                break
+            if len(keep) < len(active):
+                select_rows(cache, torch.tensor(keep, device=hidden.device))
+            active = [active[a] for a in keep]
+            mask = ContextMask(points[0].mask.from_layer, tuple(rows[i] for i in active), sink)
+            with mask_context(engine.model, mask):
+                hidden = engine.adapter.hidden(nxt[keep][:, None], cache)[:, -1]
+    texts = []
+    for ids in outs:
+        text = engine.tokenizer.decode(ids, skip_special_tokens=True)
+        cut = cut_at_stop(text, cfg.stop, False)
+        texts.append((text if cut is None else text[:cut]).strip())
+    return texts
 
 
 def _score_outputs(metric: str, outputs: Sequence[Any], prompts: Sequence[Prompt],
@@ -204,10 +255,15 @@ def sweep_mask(engine: Any, prompts: Sequence[Prompt], task: Task, mask: str,
         lead, firsts = _answer_tokens(engine, prompt) if metric == "accuracy" else ((), [])
         ids = torch.tensor([list(prompt.input_ids) + list(lead)], device=device)  # (1, T)
         with torch.inference_mode():
-            for point in layer_sweep(engine.model, ids, ContextMask(0, (rm,), cfg.sink)):
-                out = (_classify(engine, prompt, firsts, point) if metric == "accuracy"
-                       else _decode(engine, point, cfg))
-                per_layer.setdefault(point.from_layer, []).append(out)
+            points = layer_sweep(engine.model, ids, ContextMask(0, (rm,), cfg.sink))
+            if metric == "accuracy":
+                for point in points:
+                    per_layer.setdefault(point.from_layer, []).append(
+                        _classify(engine, prompt, firsts, point))
+            else:  # generation: every layer's point decoded in one batch
+                done = list(points)
+                for point, out in zip(done, _decode_points(engine, done, cfg)):
+                    per_layer.setdefault(point.from_layer, []).append(out)
         if progress is not None:
             progress(1)
     return {layer: _score_outputs(metric, outs, prompts, task, cfg)

@@ -59,10 +59,14 @@ class RowMask:
     Attributes:
         blocked: key token ranges ``[start, end)`` to block (non-contiguous allowed).
         rows_from: positions ``>= rows_from`` are restricted (0: every row).
+        from_layer: this row's first masked layer, overriding the :class:`ContextMask`'s
+            (None: use it); lets one batch hold rows masked from different layers, e.g. all
+            points of a layer sweep decoded together.
     """
 
     blocked: tuple[tuple[int, int], ...]
     rows_from: int
+    from_layer: int | None = None
 
     def __post_init__(self) -> None:
         for start, end in self.blocked:
@@ -70,6 +74,8 @@ class RowMask:
                 raise EngineError(f"bad blocked range [{start}, {end}) in a context mask")
         if self.rows_from < 0:
             raise EngineError(f"rows_from must be >= 0, got {self.rows_from}")
+        if self.from_layer is not None and self.from_layer < 0:
+            raise EngineError(f"from_layer must be >= 0, got {self.from_layer}")
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,15 @@ class ContextMask:
     def at(self, from_layer: int) -> "ContextMask":
         """The same mask starting at another layer."""
         return ContextMask(from_layer, self.rows, self.sink)
+
+    def row_from(self, row: RowMask) -> int:
+        """First masked layer of one row (its own ``from_layer`` or the mask's)."""
+        return self.from_layer if row.from_layer is None else row.from_layer
+
+    @property
+    def first_layer(self) -> int:
+        """The lowest layer any row is masked from."""
+        return min(self.row_from(r) for r in self.rows)
 
 
 def parse_parts(spec: str | Sequence[str]) -> tuple[MaskPart, ...]:
@@ -192,9 +207,10 @@ def _positions(state: _State, module: Any, q_len: int, kv_len: int, device: torc
     return q_pos, k_pos, False
 
 
-def block_matrix(mask: ContextMask, batch: int, q_pos: torch.Tensor, k_pos: torch.Tensor
-                 ) -> torch.Tensor:
-    """Boolean (B, 1, q, kv) tensor, True where a query row may not see a key column."""
+def block_matrix(mask: ContextMask, batch: int, q_pos: torch.Tensor, k_pos: torch.Tensor,
+                 layer: int | None = None) -> torch.Tensor:
+    """Boolean (B, 1, q, kv) tensor, True where a query row may not see a key column (at
+    ``layer``: rows whose first masked layer is above it block nothing; None: every row)."""
     rows = mask.rows if len(mask.rows) == batch else mask.rows * batch
     if len(rows) != batch:
         raise EngineError(f"context mask has {len(mask.rows)} row masks for a batch of {batch}")
@@ -203,7 +219,8 @@ def block_matrix(mask: ContextMask, batch: int, q_pos: torch.Tensor, k_pos: torc
     for b, rm in enumerate(rows):
         for start, end in rm.blocked:
             blocked[b] |= (k_pos >= max(start, mask.sink)) & (k_pos < end)
-        row_on[b] = q_pos >= rm.rows_from
+        if layer is None or layer >= mask.row_from(rm):
+            row_on[b] = q_pos >= rm.rows_from
     not_self = q_pos[:, None] != k_pos[None, :]  # (q, kv)
     out = row_on[:, :, None] & blocked[:, None, :] & not_self[None]  # (B, q, kv)
     return out[:, None]  # (B, 1, q, kv)
@@ -252,12 +269,12 @@ def _masked_attention(module: Any, query: torch.Tensor, key: torch.Tensor, value
     if state is None:
         raise EngineError("iclab's masked attention was called outside mask_context()")
     fn = _base_function(state, module)
-    if module.layer_idx < state.mask.from_layer:
+    if module.layer_idx < state.mask.first_layer:
         return fn(module, query, key, value, attention_mask, **kwargs)
     batch, _, q_len, _ = query.shape  # (B, H, q, D)
     kv_len = key.shape[-2]  # key: (B, Hkv, kv, D)
     q_pos, k_pos, custom = _positions(state, module, q_len, kv_len, query.device)
-    block = block_matrix(state.mask, batch, q_pos, k_pos)  # (B, 1, q, kv)
+    block = block_matrix(state.mask, batch, q_pos, k_pos, module.layer_idx)  # (B, 1, q, kv)
     rebuild = custom or attention_mask is None or attention_mask.shape[-1] != kv_len
     allowed = _causal(module, q_pos, k_pos) if rebuild else None
     if allowed is not None and attention_mask is not None and not custom:

@@ -166,13 +166,16 @@ def _packed_forward(adapter: HeadAdapter, prefix: Prefix, batch: Sequence[Row],
 
 
 def packing_works(adapter: HeadAdapter, atol: float = 1e-4) -> bool:
-    """Whether packed rows reproduce padded rows for this model (checked once, remembered).
+    """Whether packed rows can run now: the model's attention is plain sdpa/eager (no context
+    mask active) and packed rows reproduce padded rows for it (probed once, remembered).
 
     The probe: a 5-token prefix and rows of 3, 1 and 4 new tokens, in the model's dtype;
     next-token log-probs must agree within ``atol`` (fp32) or 0.05 (half precision).
     """
+    if not can_pack(adapter.model):  # e.g. a context mask is active right now
+        return False
     if adapter.packs is None:
-        adapter.packs = can_pack(adapter.model) and _probe(adapter, atol)
+        adapter.packs = _probe(adapter, atol)
     return adapter.packs
 
 
