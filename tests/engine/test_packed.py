@@ -31,7 +31,7 @@ def _compare(adapter, prefix_len: int, lengths: list[int]) -> float:
         prefix = prefill(adapter, rows[0].ids[:prefix_len], CPU)
         ref = _forward(adapter, prefix, rows, CPU)
         got = _packed_forward(adapter, prefix, rows, CPU)
-        valid = segments(lengths, prefix_len, CPU).valid
+        valid = segments(lengths, prefix_len, CPU).q_valid
         lp = [torch.log_softmax(adapter.logits(x[valid]), -1) for x in (ref, got)]
     return (lp[0] - lp[1]).abs().max().item()
 

@@ -18,7 +18,7 @@ import torch
 
 from iclab.engine.adapter import HeadAdapter
 from iclab.engine.kv import Prefix, batch_cache, common_prefix_len, prefill, select_rows
-from iclab.engine.packed import full_cache, layout, packed_attention, segments
+from iclab.engine.packed import full_cache, layout, packed_attention, packed_rows, segments
 from iclab.engine.run import BatchLimits, group_by_prefix, packing_works
 from iclab.engine.types import EngineError, TopToken
 
@@ -132,7 +132,7 @@ def _decode_packed(adapter: HeadAdapter, tokenizer: Any, prefix: Prefix,
     cache = full_cache(prefix.cache)
     suffixes = [list(s[p:]) for s in seqs]
     seg = segments([len(x) for x in suffixes], p, device)
-    keys = [k[k >= 0].tolist() for k in torch.where(seg.k_valid, seg.k_index, -1)]
+    keys = packed_rows([len(x) for x in suffixes])  # per row, its keys among the new tokens
     ids = torch.tensor([t for x in suffixes for t in x], device=device)[None]
     with packed_attention(adapter.model, seg):
         hidden = adapter.hidden(ids, cache, position_ids=seg.positions[None])[0]

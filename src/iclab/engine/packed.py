@@ -73,16 +73,6 @@ class Segments:
     max_position: int
     _row_masks: dict[int | None, torch.Tensor] = field(default_factory=dict)
 
-    @property
-    def valid(self) -> torch.Tensor:
-        """(B, Tq) real query slots (alias of ``q_valid``)."""
-        return self.q_valid
-
-    @property
-    def index(self) -> torch.Tensor:
-        """(B, Tq) packed query index per padded slot (alias of ``q_index``)."""
-        return self.q_index
-
     def row_mask(self, window: int | None) -> torch.Tensor:
         """(B, Tq, Tk) bool: a query slot may see a key slot of its own row."""
         if window not in self._row_masks:
@@ -125,16 +115,22 @@ def layout(prefix: int, queries: Sequence[Sequence[int]], slots: Sequence[Sequen
                     n_keys, max_position)
 
 
+def packed_rows(lengths: Sequence[int]) -> list[list[int]]:
+    """Packed indices of each row's tokens when rows of ``lengths`` are concatenated."""
+    rows, start = [], 0
+    for n in lengths:
+        rows.append(list(range(start, start + n)))
+        start += n
+    return rows
+
+
 def segments(lengths: Sequence[int], prefix: int, device: torch.device) -> Segments:
     """The :class:`Segments` of rows with ``lengths`` new tokens after ``prefix``, packed in
     order (every new token is both a query and a key)."""
     if not lengths or min(lengths) < 1:
         raise EngineError("packed rows need at least one row, each with at least one token")
-    rows, start = [], 0
-    for n in lengths:
-        rows.append(list(range(start, start + n)))
-        start += n
-    return layout(prefix, rows, [list(range(n)) for n in lengths], rows, start, device)
+    rows = packed_rows(lengths)
+    return layout(prefix, rows, [list(range(n)) for n in lengths], rows, sum(lengths), device)
 
 
 def full_cache(cache: Any) -> Any:

@@ -162,7 +162,7 @@ def _packed_forward(adapter: HeadAdapter, prefix: Prefix, batch: Sequence[Row],
     cache = batch_cache(prefix, 1, adapter)
     with packed_attention(adapter.model, seg):
         hidden = adapter.hidden(ids, cache, position_ids=seg.positions[None])  # (1, N, H)
-    return hidden[0][seg.index]
+    return hidden[0][seg.q_index]
 
 
 def packing_works(adapter: HeadAdapter, atol: float = 1e-4) -> bool:
@@ -190,7 +190,7 @@ def _probe(adapter: HeadAdapter, atol: float) -> bool:
             prefix = prefill(adapter, rows[0].ids[:5], device)
             ref = _forward(adapter, prefix, rows, device)
             got = _packed_forward(adapter, prefix, rows, device)
-            valid = segments([3, 1, 4], 5, device).valid
+            valid = segments([3, 1, 4], 5, device).q_valid
             ref, got = (torch.log_softmax(adapter.logits(x[valid]).float(), -1)
                         for x in (ref, got))
     except Exception:  # noqa: BLE001 - an architecture packing cannot run falls back to padding
