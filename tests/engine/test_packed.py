@@ -46,13 +46,40 @@ def test_packed_equals_padded(tiny, prefix_len, lengths):
     assert _compare(adapter, prefix_len, lengths) < 1e-5
 
 
-def test_packed_softcapping():
-    """Attention-logit soft-capping (Gemma 2 style) is applied to prefix and own-row scores."""
-    model = tiny_model("gemma3")
-    model.config.attn_logit_softcapping = 2.0
-    adapter = head_adapter(model)
-    assert packing_works(adapter)
-    assert _compare(adapter, 12, [10, 3, 1]) < 1e-5
+@pytest.mark.parametrize("softcap,window", [(None, None), (2.0, None), (None, 6), (2.0, 6)])
+def test_packed_attention_function_matches_dense_reference(softcap, window):
+    """The attention function itself against dense masked attention: grouped heads, a prefix,
+    soft-capping (Gemma 2 passes ``softcap``; the tiny models never do) and a sliding window."""
+    from types import SimpleNamespace
+
+    from iclab.engine.packed import _STATE, _attend
+
+    torch.manual_seed(0)
+    prefix, lengths, h, kvh, d = 7, [3, 1, 5], 4, 2, 8
+    seg = segments(lengths, prefix, CPU)
+    n = sum(lengths)
+    q = torch.randn(1, h, n, d)
+    k, v = torch.randn(1, kvh, prefix + n, d), torch.randn(1, kvh, prefix + n, d)
+    _STATE.seg = seg
+    try:
+        got, _ = _attend(SimpleNamespace(sliding_window=None), q, k, v, None, scaling=0.3,
+                         softcap=softcap, sliding_window=window)
+    finally:
+        _STATE.seg = None
+    # dense reference: query i of row r sees the prefix and its own row's earlier tokens
+    row = [r for r, m in enumerate(lengths) for _ in range(m)]
+    qpos = seg.positions.tolist()
+    kpos = list(range(prefix)) + qpos
+    krow = [-1] * prefix + row
+    allowed = torch.tensor([[(kr == -1 or kr == row[i]) and kp <= qpos[i]
+                             and (window is None or kp > qpos[i] - window)
+                             for kp, kr in zip(kpos, krow)] for i in range(n)])
+    kk, vv = k.repeat_interleave(h // kvh, 1), v.repeat_interleave(h // kvh, 1)
+    scores = (q @ kk.transpose(-1, -2)) * 0.3
+    if softcap:
+        scores = torch.tanh(scores / softcap) * softcap
+    ref = torch.softmax(scores.masked_fill(~allowed, float("-inf")), -1) @ vv  # (1, H, N, D)
+    assert (got - ref.transpose(1, 2)).abs().max() < 1e-5
 
 
 def test_unsupported_model_falls_back_to_padding():
