@@ -29,7 +29,9 @@ import platform
 import time
 from datetime import datetime, timezone
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from iclab.openmp import configure_openmp  # noqa: E402
+
+OMP_POLICY = configure_openmp()  # before torch loads OpenMP (see iclab.openmp)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -96,7 +98,7 @@ def main() -> None:
     }
     result.update(date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   machine=f"{platform.machine()}, {os.cpu_count()} cores",
-                  torch_threads=torch.get_num_threads())
+                  torch_threads=torch.get_num_threads(), omp_wait_policy=OMP_POLICY)
     if args.json:
         print(json.dumps(result))
     else:

@@ -22,7 +22,9 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from iclab.openmp import configure_openmp  # noqa: E402
+
+OMP_POLICY = configure_openmp()  # before torch loads OpenMP (see iclab.openmp)
 
 import torch  # noqa: E402
 
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out["identical_outputs"] = sum(a == b for a, b in zip(texts["packed"], texts["same_length"]))
     out.update({"threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
                 "machine": platform.processor() or platform.machine(),
-                "load_avg_1m": round(os.getloadavg()[0], 2),
+                "load_avg_1m": round(os.getloadavg()[0], 2), "omp_wait_policy": OMP_POLICY,
                 "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")})
     return out
 

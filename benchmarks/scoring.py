@@ -37,8 +37,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-# Before torch loads OpenMP (see BENCHMARKS.md: spinning OpenMP workers on a shared CPU).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from iclab.openmp import configure_openmp  # noqa: E402
+
+OMP_POLICY = configure_openmp()  # before torch loads OpenMP (see iclab.openmp)
 
 import torch  # noqa: E402
 
@@ -175,7 +176,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "flop_efficiency": round(flops / iclab_s / peak, 4),
         "accuracy_iclab": sum(s.correct for s in scores) / len(scores),
         "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2),
+        "cpu_count": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2), "omp_wait_policy": OMP_POLICY,
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
     iclab_pred = [s.prediction for s in scores]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
-# Before torch loads OpenMP: spinning OpenMP workers make element-wise ops ~20x slower on a
-# shared CPU (see BENCHMARKS.md); passive waiting costs nothing measurable otherwise.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from iclab.openmp import configure_openmp
+
+# Before torch loads OpenMP: idle threads sleep on a busy CPU, spin on an idle one.
+configure_openmp()
 
 import typer
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 
 import typer
 
-# Before torch loads OpenMP: idle OpenMP threads sleep instead of spinning. On a shared CPU,
-# spinning workers made element-wise ops ~20x slower (measured; see BENCHMARKS.md).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from iclab.openmp import configure_openmp
+
+# Before torch loads OpenMP: idle threads sleep on a busy CPU, spin on an idle one.
+configure_openmp()
 
 
 def _seeds(text: str) -> tuple[int, ...]:
