@@ -10,7 +10,8 @@ threads spin for a while by default before they sleep. Measured on a 2-core mach
   kernel deschedules makes every parallel region wait for it).
 
 So :func:`configure_openmp` keeps OpenMP's default on an idle machine and asks for passive
-waiting when other processes are already using the CPU. A policy set by the user
+waiting when other processes are using the CPU, in a 0.1 s sample and again in a 0.2 s one
+(a process merely starting beside this one, like the other end of a shell pipe, is not load). A policy set by the user
 (``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``) is never changed. The variable is read once, when
 torch first loads OpenMP, so this must run before ``import torch``; afterwards it does nothing.
 """
@@ -66,7 +67,12 @@ def configure_openmp(env: MutableMapping[str, str] | None = None) -> str:
     """
     env = os.environ if env is None else env
     if "torch" not in sys.modules and env.get(_CHECKED) != "1":
-        policy = choose_wait_policy(env, cpu_busy())
+        busy = cpu_busy()
+        if busy is not None and busy >= BUSY_CORES:  # confirm: not just a process starting
+            time.sleep(0.1)
+            again = cpu_busy(0.2)
+            busy = None if again is None else min(busy, again)
+        policy = choose_wait_policy(env, busy)
         if policy is not None:
             env["OMP_WAIT_POLICY"] = policy
         env[_CHECKED] = "1"  # sampled once per process tree: the CLI's own work is not load
