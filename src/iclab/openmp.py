@@ -66,8 +66,9 @@ def configure_openmp(env: MutableMapping[str, str] | None = None) -> str:
         or ``"default"``.
     """
     env = os.environ if env is None else env
-    if "torch" not in sys.modules and env.get(_CHECKED) != "1":
-        busy = cpu_busy()
+    user_set = "OMP_WAIT_POLICY" in env or "GOMP_SPINCOUNT" in env
+    if "torch" not in sys.modules and env.get(_CHECKED) != "1" and not user_set:
+        busy = cpu_busy()  # 0.1 s at start-up
         if busy is not None and busy >= BUSY_CORES:  # confirm: not just a process starting
             time.sleep(0.1)
             again = cpu_busy(0.2)
