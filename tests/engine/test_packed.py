@@ -139,3 +139,48 @@ def test_vocab_logprobs_match_log_softmax(tiny):
     ref_v, ref_i = full.topk(7, -1)
     assert torch.equal(top_i, ref_i)
     assert (top_v - ref_v).abs().max() < 1e-5
+
+
+def test_prompts_without_a_shared_prefix_run_in_one_group():
+    """Sequences with nothing worth sharing form one group (batched), not one group each."""
+    from iclab.engine.run import group_by_prefix
+
+    a = [1] * 50
+    seqs = [tuple(a + [2, 3]), (7, 8, 9), tuple([9] * 40 + [1]), tuple(a + [5]), (4, 4)]
+    groups = group_by_prefix(seqs)
+    assert sorted(sorted(g) for g in groups) == [[0, 3], [1, 2, 4]]
+    assert group_by_prefix([(1, 2)]) == [[0]]
+
+
+@pytest.mark.parametrize("tiny", ["gemma3"], indirect=True)
+def test_long_rows_run_padded_short_rows_packed_and_all_stay_exact(tiny, monkeypatch):
+    """Each prompt with its own demonstrations (no shared prefix): one group; rows over
+    ``pack_row_tokens`` new tokens take the padded path, the others the packed one, and every
+    score equals the naive computation."""
+    import iclab.engine.run as run
+
+    _, model, tok = tiny
+    # single-token choices: one row per prompt
+    prompts = [prompt_set(tok, n_queries=3, k=k, seed_shift=k,
+                          choices=(" a", " b"))[k % 3] for k in (0, 1, 2, 5, 6)]
+    lengths = sorted(len(p.input_ids) for p in prompts)
+    threshold = lengths[2]  # two prompts longer than this
+    engine = Engine(model, tok, limits=BatchLimits(pack_row_tokens=threshold))
+    assert packing_works(engine.adapter)  # probed before counting (the probe runs both paths)
+    calls: dict[str, list[set[int]]] = {"packed": [], "padded": []}
+    for name, key in (("_packed_forward", "packed"), ("_forward", "padded")):
+        real = getattr(run, name)
+
+        def spy(adapter, prefix, batch, device, _real=real, _key=key):
+            calls[_key].append({r.prompt for r in batch})
+            return _real(adapter, prefix, batch, device)
+
+        monkeypatch.setattr(run, name, spy)
+    scores = engine.score(prompts, mode="sum")
+    short = {i for i, p in enumerate(prompts) if len(p.input_ids) <= threshold}
+    assert calls["packed"] == [short]  # the three short prompts: one packed forward
+    assert set().union(*calls["padded"]) == set(range(5)) - short  # the long ones: padded
+    for p, s in zip(prompts, scores):
+        ref = naive_choice_logprobs(model, p.input_ids,
+                                    [engine.encode_choice(c) for c in p.choices])
+        assert max(abs(a - b) for a, b in zip(ref, s.logprobs)) < 1e-4
