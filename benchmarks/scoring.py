@@ -139,8 +139,9 @@ def run_lm_eval(engine: Any, prompts: Sequence[Any], batch_size: int) -> tuple[f
 
 
 def build(model: str, task: str, shots: int, queries: int, seed: int, template: str,
-          pack: bool = True) -> tuple:
-    """Load the model into an engine and build the prompts."""
+          pack: bool = True, own_demos: bool = False) -> tuple:
+    """Load the model into an engine and build the prompts (``own_demos``: query i gets the
+    demonstrations of seed ``seed + i``, so prompts share no prefix, as lm-eval samples them)."""
     from iclab.data import load_task
     from iclab.engine import BatchLimits, Engine
     from iclab.models import load_model
@@ -148,8 +149,14 @@ def build(model: str, task: str, shots: int, queries: int, seed: int, template: 
 
     engine = Engine(load_model(model, device="cpu", dtype="float32"),
                     limits=BatchLimits(pack=pack))
-    prompts = build_prompts(load_task(task), engine.tokenizer, k=shots, seed=seed,
-                            template=template, limit=queries, max_length=engine.max_length)
+    data = load_task(task)
+    if not own_demos:
+        return engine, build_prompts(data, engine.tokenizer, k=shots, seed=seed,
+                                     template=template, limit=queries,
+                                     max_length=engine.max_length)
+    prompts = [build_prompts(data, engine.tokenizer, k=shots, seed=seed + i, template=template,
+                             limit=i + 1, max_length=engine.max_length)[i]
+               for i in range(queries)]
     return engine, prompts
 
 
@@ -158,7 +165,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     if args.threads:
         torch.set_num_threads(args.threads)
     engine, prompts = build(args.model, args.task, args.shots, args.queries, args.seed,
-                            args.template, pack=not args.no_pack)
+                            args.template, pack=not args.no_pack, own_demos=args.own_demos)
     engine.score(prompts[:2], mode=args.mode)  # warm-up (allocator, kernels), not timed
     peak = matmul_peak()
     iclab_s, scores, runs = run_iclab(engine, prompts, args.mode, repeats=args.repeats)
@@ -168,7 +175,8 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     tokens = unique_tokens(seqs)
     flops = 2 * non_embedding_params(engine.model) * tokens
     out: dict[str, Any] = {
-        "queries": len(prompts), "shots": args.shots, "model": args.model, "task": args.task,
+        "queries": len(prompts), "shots": args.shots, "own_demos": args.own_demos,
+        "model": args.model, "task": args.task,
         "mode": args.mode, "packed": bool(engine.limits.pack and engine.adapter.packs), "iclab_s": round(iclab_s, 3),
         "iclab_runs_s": [round(r, 3) for r in runs], "unique_tokens": tokens,
         "prompt_tokens_mean": round(sum(len(p.input_ids) for p in prompts) / len(prompts), 1),
@@ -223,6 +231,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="iclab runs timed (best kept; a shared VM's timings are noisy)")
     parser.add_argument("--no-pack", action="store_true",
                         help="iclab without packed rows (padded batches), for comparison")
+    parser.add_argument("--own-demos", action="store_true",
+                        help="each query its own demonstrations (seed + i): no shared prefix")
     parser.add_argument("--lm-eval-batch-size", type=int, default=8)
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--skip-lm-eval", action="store_true")
