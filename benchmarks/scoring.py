@@ -177,14 +177,16 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {
         "queries": len(prompts), "shots": args.shots, "own_demos": args.own_demos,
         "model": args.model, "task": args.task,
-        "mode": args.mode, "packed": bool(engine.limits.pack and engine.adapter.packs), "iclab_s": round(iclab_s, 3),
+        "mode": args.mode, "packed": bool(engine.limits.pack and engine.adapter.packs),
+        "iclab_s": round(iclab_s, 3),
         "iclab_runs_s": [round(r, 3) for r in runs], "unique_tokens": tokens,
         "prompt_tokens_mean": round(sum(len(p.input_ids) for p in prompts) / len(prompts), 1),
         "matmul_peak_gflops": round(peak / 1e9, 2),
         "flop_efficiency": round(flops / iclab_s / peak, 4),
         "accuracy_iclab": sum(s.correct for s in scores) / len(scores),
         "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2), "omp_wait_policy": OMP_POLICY,
+        "cpu_count": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2),
+        "omp_wait_policy": OMP_POLICY,
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
     iclab_pred = [s.prediction for s in scores]

@@ -4,15 +4,15 @@ PyTorch's CPU kernels run in OpenMP parallel regions. Between regions, libgomp's
 threads spin for a while by default before they sleep. Measured on a 2-core machine
 (BENCHMARKS.md, "OpenMP wait policy"), scoring 64 sst2 queries with gemma-3-270m took:
 
-- idle machine: 2.3-2.6 s with the default (spinning) policy, 3.1-3.6 s with
+- idle machine: 2.3-2.7 s with the default (spinning) policy, 3.0-3.7 s with
   ``OMP_WAIT_POLICY=PASSIVE`` (threads sleep at once and pay a wake-up per region);
-- one other busy process: 9.5-12 s spinning, 4.9-5.5 s passive (a spinning worker that the
+- one other busy process: 9.5-12.3 s spinning, 4.9-5.5 s passive (a spinning worker that the
   kernel deschedules makes every parallel region wait for it).
 
 So :func:`configure_openmp` keeps OpenMP's default on an idle machine and asks for passive
 waiting when other processes are using the CPU, in a 0.1 s sample and again in a 0.2 s one
-(a process merely starting beside this one, like the other end of a shell pipe, is not load). A policy set by the user
-(``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``) is never changed. The variable is read once, when
+(a process merely starting beside this one, like the other end of a shell pipe, is not
+load). A policy set by the user (``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``) is never changed. The variable is read once, when
 torch first loads OpenMP, so this must run before ``import torch``; afterwards it does nothing.
 """
 
@@ -48,18 +48,17 @@ def cpu_busy(sample_s: float = 0.1) -> float | None:
     return cores * (1 - (idle1 - idle0) / (total1 - total0))
 
 
-def choose_wait_policy(env: MutableMapping[str, str], busy_cores: float | None,
-                       threshold: float = BUSY_CORES) -> str | None:
+def choose_wait_policy(busy_cores: float | None, threshold: float = BUSY_CORES) -> str | None:
     """``"PASSIVE"`` when other processes keep ``threshold`` cores busy, else None (keep
-    OpenMP's default). None as well when the user already chose a policy or the load is
-    unknown."""
-    if "OMP_WAIT_POLICY" in env or "GOMP_SPINCOUNT" in env or busy_cores is None:
-        return None
-    return "PASSIVE" if busy_cores >= threshold else None
+    OpenMP's default), also when the load is unknown."""
+    return "PASSIVE" if busy_cores is not None and busy_cores >= threshold else None
 
 
 def configure_openmp(env: MutableMapping[str, str] | None = None) -> str:
     """Set ``OMP_WAIT_POLICY=PASSIVE`` on a busy machine (before torch is imported).
+
+    Nothing is sampled or set when torch is already loaded, when the user chose a policy, or
+    when a parent process already chose (the CLI's own work is not load).
 
     Returns:
         The policy in effect: the user's ``OMP_WAIT_POLICY``, ``"PASSIVE"`` when set here,
@@ -67,14 +66,13 @@ def configure_openmp(env: MutableMapping[str, str] | None = None) -> str:
     """
     env = os.environ if env is None else env
     user_set = "OMP_WAIT_POLICY" in env or "GOMP_SPINCOUNT" in env
-    if "torch" not in sys.modules and env.get(_CHECKED) != "1" and not user_set:
-        busy = cpu_busy()  # 0.1 s at start-up
-        if busy is not None and busy >= BUSY_CORES:  # confirm: not just a process starting
-            time.sleep(0.1)
-            again = cpu_busy(0.2)
-            busy = None if again is None else min(busy, again)
-        policy = choose_wait_policy(env, busy)
-        if policy is not None:
-            env["OMP_WAIT_POLICY"] = policy
-        env[_CHECKED] = "1"  # sampled once per process tree: the CLI's own work is not load
+    if "torch" in sys.modules or user_set or env.get(_CHECKED) == "1":
+        return env.get("OMP_WAIT_POLICY", "default")
+    policy = choose_wait_policy(cpu_busy())  # 0.1 s at start-up
+    if policy is not None:  # confirm: not just a process starting beside this one
+        time.sleep(0.1)
+        policy = choose_wait_policy(cpu_busy(0.2))
+    if policy is not None:
+        env["OMP_WAIT_POLICY"] = policy
+    env[_CHECKED] = "1"
     return env.get("OMP_WAIT_POLICY", "default")
