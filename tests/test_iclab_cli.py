@@ -12,8 +12,14 @@ runner = CliRunner()
 
 
 def test_version():
+    import torch
+    import transformers
+
     result = runner.invoke(app, ["--version"])
-    assert result.exit_code == 0 and result.stdout.strip() == f"iclab {__version__}"
+    assert result.exit_code == 0
+    first = result.stdout.splitlines()[0]
+    assert first.startswith(f"iclab {__version__} (torch {torch.__version__.split('+')[0]}")
+    assert f"transformers {transformers.__version__}" in first
 
 
 def test_models_lists_bundled():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 from iclab.openmp import configure_openmp
 
@@ -13,6 +14,7 @@ import typer
 
 from iclab import __version__
 from iclab.errors import IclabError
+from iclab.versions import UntestedVersionWarning, require_supported
 
 app = typer.Typer(
     name="iclab",
@@ -24,7 +26,13 @@ app = typer.Typer(
 
 def _version_callback(value: bool) -> None:
     if value:
-        typer.echo(f"iclab {__version__}")
+        from iclab.versions import check_installed
+
+        deps = ", ".join(f"{c.name} {c.installed or '-'}" for c in check_installed())
+        typer.echo(f"iclab {__version__} ({deps})")
+        for c in check_installed():
+            if c.status != "ok":
+                typer.echo(f"warning: {c.message()}", err=True)
         raise typer.Exit()
 
 
@@ -37,6 +45,9 @@ def main(
     """iclab: a toolkit for research on in-context learning."""
 
 
+from iclab.cli_doctor import doctor_command  # noqa: E402
+
+app.command("doctor")(doctor_command)
 from iclab.cli_models import models_app  # noqa: E402
 
 app.add_typer(models_app, name="models")
@@ -84,9 +95,20 @@ def fail(message: str) -> None:
     raise typer.Exit(code=1)
 
 
+def _check_versions() -> None:
+    """Refuse unsupported dependency releases; one warning line per untested one."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UntestedVersionWarning)
+        require_supported()
+    for w in caught:
+        typer.echo(f"warning: {w.message}", err=True)
+
+
 def run() -> None:
     """Entry point that turns :class:`IclabError` into a one-line message."""
     try:
+        if sys.argv[1:2] not in (["doctor"], ["--version"], ["--help"], []):
+            _check_versions()
         app()
     except IclabError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from iclab.engine.layer_sweep import layer_sweep, recompute_start
+from iclab.engine.compat import cache_kwargs
 from iclab.engine.masking import ContextMask, RowMask, mask_context
 from masking_helpers import Q_START, ids, model_for
 
@@ -36,8 +37,9 @@ def test_sweep_cache_continues_masked_generation(arch):
     new = torch.tensor([[7, 9]])
     for p in layer_sweep(model, x, mask, layers=[1, 3]):
         with torch.inference_mode(), mask_context(model, p.mask):
-            out = model.get_decoder()(input_ids=new, past_key_values=p.cache,
-                                      use_cache=True).last_hidden_state
+            body = model.get_decoder()
+            out = body(input_ids=new, use_cache=True,
+                       **cache_kwargs(body, p.cache)).last_hidden_state
         ref = _independent(model, torch.cat([x, new], 1), p.mask)[:, -2:]
         torch.testing.assert_close(out, ref, atol=ATOL, rtol=0)
 

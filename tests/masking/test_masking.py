@@ -6,6 +6,7 @@ import pytest
 import torch
 from transformers import DynamicCache
 
+from iclab.engine.compat import cache_kwargs
 from iclab.engine.masking import (
     ContextMask,
     RowMask,
@@ -79,15 +80,15 @@ def test_masked_with_cache_equals_without_cache(arch, split):
     with mask_context(model, mask):
         ref = logits(model, x, use_cache=False)
         cache = DynamicCache(config=model.config)
-        first = logits(model, x[:, :split], past_key_values=cache, use_cache=True)
-        rest = logits(model, x[:, split:], past_key_values=cache, use_cache=True)
+        first = logits(model, x[:, :split], **cache_kwargs(model, cache), use_cache=True)
+        rest = logits(model, x[:, split:], **cache_kwargs(model, cache), use_cache=True)
     torch.testing.assert_close(torch.cat([first, rest], 1), ref, atol=ATOL, rtol=0)
 
 
 def _greedy(model, x, steps, cache=None, **kw):
     """Greedy decode ``steps`` tokens one at a time with a cache; return ids and step logits."""
     cache = cache if cache is not None else DynamicCache(config=model.config)
-    out = logits(model, x, past_key_values=cache, use_cache=True, **kw)[:, -1]
+    out = logits(model, x, **cache_kwargs(model, cache), use_cache=True, **kw)[:, -1]
     toks, steps_logits = [], [out]
     pos = kw.pop("position_ids", None)
     for i in range(steps):
@@ -97,7 +98,7 @@ def _greedy(model, x, steps, cache=None, **kw):
         if pos is not None:
             extra = {"position_ids": pos[:, -1:] + i + 1,
                      "attention_mask": torch.ones(1, pos.shape[1] + i + 1, dtype=torch.long)}
-        steps_logits.append(logits(model, nxt, past_key_values=cache, use_cache=True,
+        steps_logits.append(logits(model, nxt, **cache_kwargs(model, cache), use_cache=True,
                                    **extra)[:, -1])
     return torch.cat(toks, 1), torch.stack(steps_logits, 1)
 

@@ -25,6 +25,7 @@ import copy
 import math
 import tempfile
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Sequence
 
@@ -186,6 +187,9 @@ class FinetuneResult:
         return [s.loss for s in self.log]
 
 
+_PEFT_GC_WARNING = "`is_gradient_checkpointing` is deprecated"
+
+
 def _with_lora(model: PreTrainedModel, config: FinetuneConfig) -> PreTrainedModel:
     """Wrap ``model`` (already a copy) with LoRA adapters on ``config.target_modules``."""
     from peft import LoraConfig, get_peft_model
@@ -195,7 +199,11 @@ def _with_lora(model: PreTrainedModel, config: FinetuneConfig) -> PreTrainedMode
                       target_modules=list(config.target_modules or ()) or None,
                       bias="none", task_type="CAUSAL_LM")
     try:
-        return get_peft_model(model, lora)
+        with warnings.catch_warnings():
+            # peft (<= 0.21) reads model.is_gradient_checkpointing, which transformers 5.24
+            # deprecates; the call is peft's, not iclab's, so its warning is not the user's.
+            warnings.filterwarnings("ignore", message=_PEFT_GC_WARNING, category=FutureWarning)
+            return get_peft_model(model, lora)
     except ValueError as exc:
         names = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
         raise FinetuneConfigError(

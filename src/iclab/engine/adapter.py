@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from iclab.engine.compat import cache_kwargs
 from iclab.engine.types import EngineError
 
 # Model types whose heads have been checked by the test-suite (others are verified on load).
@@ -65,8 +66,8 @@ class HeadAdapter:
         ``position_ids`` default to the positions after the cache.
         """
         extra = {} if position_ids is None else {"position_ids": position_ids}
-        out = self.body(input_ids=input_ids, past_key_values=cache, use_cache=cache is not None,
-                        **extra)
+        out = self.body(input_ids=input_ids, use_cache=cache is not None,
+                        **cache_kwargs(self.body, cache), **extra)
         return out.last_hidden_state
 
     def logits(self, hidden: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:

@@ -21,6 +21,7 @@ from iclab.engine.types import (
     TopToken,
 )
 from iclab.prompts.types import Prompt
+from iclab.versions import require_supported
 
 Progress = Callable[[int], None] | None
 
@@ -43,6 +44,7 @@ class Engine:
             model, tokenizer = model.model, model.tokenizer
         elif hasattr(model, "tokenizer") and hasattr(model, "model"):
             model = model.model
+        require_supported()
         self.model = model
         self.tokenizer = tokenizer
         self.limits = limits

@@ -22,6 +22,7 @@ from typing import Any, Iterator, Sequence
 import torch
 from transformers import DynamicCache
 
+from iclab.engine.compat import cache_kwargs
 from iclab.engine.layer_skip import capture_layer_inputs, skip_layers
 from iclab.engine.masking import ContextMask, RowMask, mask_context
 from iclab.engine.types import EngineError
@@ -97,7 +98,8 @@ class SweepPoint:
 
 def _body(model: Any, ids: torch.Tensor, cache: Any) -> torch.Tensor:
     """Run the decoder body, extending ``cache``; return the last hidden states (B, t, H)."""
-    out = model.get_decoder()(input_ids=ids, past_key_values=cache, use_cache=True)
+    body = model.get_decoder()
+    out = body(input_ids=ids, use_cache=True, **cache_kwargs(body, cache))
     return out.last_hidden_state
 
 

@@ -42,6 +42,7 @@ from transformers import AttentionInterface, DynamicCache
 from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, AttentionMaskInterface
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
+from iclab.engine.compat import cache_in_call
 from iclab.engine.types import EngineError
 
 MaskPart = Literal["instructions", "examples", "query"]
@@ -296,7 +297,7 @@ def _attention_modules(model: Any) -> list[Any]:
 def _capture_cache(state: _State) -> Any:
     """Forward pre-hook on the decoder body recording the cache each forward uses."""
     def hook(module: Any, args: tuple, kwargs: dict) -> None:
-        cache = kwargs.get("past_key_values")
+        cache = cache_in_call(kwargs)
         if cache is not None and not isinstance(cache, DynamicCache):
             raise EngineError(f"context masking needs a DynamicCache, got {type(cache).__name__}")
         state.cache = cache

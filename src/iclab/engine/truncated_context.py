@@ -25,6 +25,7 @@ import torch
 from transformers import DynamicCache
 from transformers.cache_utils import DynamicLayer
 
+from iclab.engine.compat import cache_kwargs
 from iclab.engine.layer_skip import skip_layers
 from iclab.engine.masking import ContextMask, RowMask, mask_context
 from iclab.engine.types import EngineError
@@ -109,10 +110,10 @@ def truncated_prefill(model: Any, context_ids: torch.Tensor, keep_layers: int,
     body, cache = model.get_decoder(), DynamicCache(config=model.config)
     hidden = model.config.get_text_config().hidden_size
     with torch.inference_mode():
-        body(input_ids=context_ids[:, :sink], past_key_values=cache, use_cache=True)
+        body(input_ids=context_ids[:, :sink], use_cache=True, **cache_kwargs(body, cache))
         dummy = torch.zeros(batch, length - sink, hidden, dtype=model.dtype, device=model.device)
         with skip_layers(model, range(keep_layers, n), dummy):
-            body(input_ids=context_ids[:, sink:], past_key_values=cache, use_cache=True)
+            body(input_ids=context_ids[:, sink:], use_cache=True, **cache_kwargs(body, cache))
     windows = _sliding_windows(model)
     for i in range(keep_layers, n):
         old = cache.layers[i]
@@ -126,7 +127,8 @@ def truncated_prefill(model: Any, context_ids: torch.Tensor, keep_layers: int,
 def truncated_forward(model: Any, prefix: TruncatedPrefix, ids: torch.Tensor) -> torch.Tensor:
     """Run ``ids`` (B, t) after a truncated prefix (extends its cache); last hidden (B, t, H)."""
     with torch.inference_mode(), mask_context(model, prefix.mask):
-        out = model.get_decoder()(input_ids=ids, past_key_values=prefix.cache, use_cache=True)
+        body = model.get_decoder()
+        out = body(input_ids=ids, use_cache=True, **cache_kwargs(body, prefix.cache))
     return out.last_hidden_state
 
 

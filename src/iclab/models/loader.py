@@ -12,6 +12,7 @@ from iclab.errors import ModelSpecError
 from iclab.models.bundled import DEFAULT_MODEL, gguf_path
 from iclab.models.gguf_cache import ensure_dequantized
 from iclab.models.spec import ModelSpec, parse_spec
+from iclab.versions import require_supported
 
 _DTYPES = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
            "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}
@@ -117,6 +118,7 @@ def load_model(
     Raises:
         ModelSpecError: unknown name, missing or corrupt file, missing revision, no CUDA, ...
     """
+    require_supported()
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     parsed = parse_spec(spec)
