@@ -47,10 +47,11 @@ def test_installed_releases_are_inside_the_tested_ranges(monkeypatch):
 
 
 @pytest.mark.parametrize("installed, status", [
-    ("4.57.6", "too old"), ("5.0.0", "ok"), ("5.24.0", "ok"), ("5.25.0", "untested"),
-    ("5.25.0.dev0", "untested"), ("5.24.1+local", "ok"), (None, "missing")])
+    ("4.57.6", "too old"), ("5.9.0", "too old"), ("5.10.1", "ok"), ("5.24.0", "ok"),
+    ("5.25.0", "untested"), ("5.25.0.dev0", "untested"), ("5.24.1+local", "ok"),
+    (None, "missing")])
 def test_status(installed, status):
-    assert VersionCheck("transformers", installed, "5.0", "5.25").status == status
+    assert VersionCheck("transformers", installed, "5.10", "5.25").status == status
 
 
 def test_too_old_is_one_line_naming_both_releases(monkeypatch):
@@ -63,7 +64,7 @@ def test_too_old_is_one_line_naming_both_releases(monkeypatch):
     finally:
         require_supported.cache_clear()
     msg = str(err.value)
-    assert "transformers 4.55.0 is installed" in msg and "transformers>=5.0,<5.25" in msg
+    assert "transformers 4.55.0 is installed" in msg and "transformers>=5.10,<5.25" in msg
     assert "\n" not in msg
 
 
@@ -88,8 +89,8 @@ def test_cli_refuses_an_unsupported_transformers_in_one_line(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
-        "error: transformers 4.55.0 is installed; iclab supports transformers>=5.0,<5.25: "
-        "pip install 'transformers>=5.0,<5.25'"]
+        "error: transformers 4.55.0 is installed; iclab supports transformers>=5.10,<5.25: "
+        "pip install 'transformers>=5.10,<5.25'"]
 
 
 def test_doctor_prints_versions_defaults_and_locations(monkeypatch, tmp_path):

@@ -21,7 +21,7 @@ from iclab.errors import IclabError
 # name -> (oldest supported release, first release not tested)
 TESTED: dict[str, tuple[str, str]] = {
     "torch": ("2.13", "2.14"),
-    "transformers": ("5.0", "5.25"),
+    "transformers": ("5.10", "5.25"),
     "peft": ("0.18", "0.22"),
     "accelerate": ("1.11", "1.16"),
 }
@@ -46,7 +46,7 @@ class VersionCheck:
 
     @property
     def spec(self) -> str:
-        """The supported range as a pip specifier, e.g. ``>=5.0,<5.25``."""
+        """The supported range as a pip specifier, e.g. ``>=5.10,<5.25``."""
         return f">={self.floor},<{self.ceiling}"
 
     @property
