@@ -34,24 +34,40 @@ def run_command(
     wandb: bool = typer.Option(False, "--wandb", help="Also log to Weights & Biases "
                                "(offline unless WANDB_API_KEY is set)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Hide the progress bar."),
+    append: bool = typer.Option(False, "--append", help="OUT holds another config's results "
+                                "(another analysis, other params or grid axes): add this "
+                                "config's cells beside them."),
+    force_new: bool = typer.Option(False, "--force-new", help="OUT holds another config's "
+                                   "results: move them to OUT/results.replaced-<time>.sqlite "
+                                   "and start afresh."),
 ) -> None:
-    """Run every cell of CONFIG's grid into OUT; re-running skips finished cells."""
+    """Run every cell of CONFIG's grid into OUT; re-running skips finished cells.
+
+    OUT records the config it was made with (analysis, params, grid axes). Re-running it, or
+    adding values to a grid axis, resumes; another config into the same OUT is refused
+    unless --append or --force-new is given.
+    """
     from iclab.runs.ray_exec import RayOptions
-    from iclab.runs.runner import describe, execute, plan
+    from iclab.runs.runner import check_conflict, describe, execute, plan
     from iclab.runs.store import check_output_dir
 
     if executor is not ExecutorName.ray and (address or gpus_per_actor is not None):
         raise typer.BadParameter("--address/--gpus-per-actor need --executor ray")
+    if append and force_new:
+        raise typer.BadParameter("give --append or --force-new, not both")
+    on_conflict = "append" if append else "force-new" if force_new else "refuse"
     p = plan(config, out)
     if dry_run:
         typer.echo(describe(p))
         return
     check_output_dir(out)
+    check_conflict(p, out, on_conflict)
     typer.echo(f"{len(p.pending)} of {len(p.cells)} cells to run into {out}", err=True)
     ray = RayOptions(address, gpus_per_actor, cpus_per_actor)
     try:
         summary = execute(p, out, executor=executor.value, ray=ray, wandb=wandb,
-                          device=device, progress=not no_progress)
+                          device=device, progress=not no_progress,
+                          on_conflict=on_conflict)  # type: ignore[arg-type]
     except KeyboardInterrupt:
         typer.echo(f"interrupted: finished cells are kept in {out}; run the same command "
                    "again to resume", err=True)

@@ -175,6 +175,18 @@ class ResultStore:
         os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
         self._lock_fd = fd
 
+    def configs(self) -> dict[str, dict[str, Any]]:
+        """The configs this directory accepts: their identity (see
+        :func:`iclab.runs.runner.config_identity`) by hash; empty for stores from before."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key='configs'").fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def add_config(self, digest: str, identity: Mapping[str, Any]) -> None:
+        """Record that this directory accepts a config (its hash and identity)."""
+        known = {**self.configs(), digest: dict(identity)}
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('configs', ?)",
+                          (json.dumps(known, sort_keys=True),))
+
     def record_run(self, config_text: str, source: str, executor: str) -> None:
         """Record one invocation of ``iclab run`` (its config text, source path and executor)."""
         self.conn.execute("INSERT INTO runs (started_at, config, source, executor, versions) "
@@ -287,6 +299,32 @@ def finished_in(run_dir: str | Path) -> frozenset[str]:
             return frozenset(store.finished_ids())
     except EmptyStoreError:
         return frozenset()
+
+
+def recorded_configs(run_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """The configs recorded in ``run_dir`` (hash -> identity); empty without a store."""
+    path = Path(run_dir) / STORE_FILE
+    if not path.is_file() or path.stat().st_size == 0:
+        return {}
+    try:
+        with ResultStore(run_dir) as store:
+            return store.configs()
+    except EmptyStoreError:
+        return {}
+
+
+def move_store_aside(run_dir: str | Path) -> Path:
+    """Copy ``run_dir``'s store (WAL included) to ``results.replaced-<UTC time>.sqlite``, then
+    remove it, so that a new run starts afresh; return the copy's path."""
+    run_dir = Path(run_dir)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    target = run_dir / f"results.replaced-{stamp}.sqlite"
+    with ResultStore(run_dir) as store:
+        store.lock()
+        store.conn.execute("VACUUM INTO ?", (str(target),))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(store.path) + suffix).unlink(missing_ok=True)
+    return target
 
 
 def check_output_dir(run_dir: str | Path) -> None:
