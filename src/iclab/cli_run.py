@@ -87,9 +87,22 @@ def results_command(
     csv: Optional[Path] = typer.Option(None, "--csv", help="Write all result rows to CSV."),
     parquet: Optional[Path] = typer.Option(None, "--parquet", help="Write them to parquet "
                                            "(needs pyarrow)."),
+    repair: bool = typer.Option(False, "--repair", help="Rebuild a damaged results.sqlite "
+                                "from its readable cells (the damaged file is kept as "
+                                "results.damaged-<time>.sqlite); re-run the config for the rest."),
 ) -> None:
-    """Summarize a run directory's results, or export them to CSV/parquet."""
+    """Summarize a run directory's results, export them to CSV/parquet, or repair its store."""
     from iclab.runs.results import export, load_results
+
+    if repair:
+        from iclab.runs.repair import repair_store
+
+        report = repair_store(run_dir)
+        dropped = ("an unknown number of" if report.dropped < 0 else str(report.dropped))
+        typer.echo(f"kept {report.kept} cells, dropped {dropped} damaged ones; the "
+                   f"damaged file is {report.damaged_copy}; run the config again to recompute "
+                   "what was dropped")
+        return
 
     if csv is None and parquet is None:
         frame = load_results(run_dir)
