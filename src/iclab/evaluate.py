@@ -227,6 +227,11 @@ def run_eval(cfg: EvalConfig, out: str | Path, cache_dir: str | Path | None = No
     from iclab.data import load_task
     from iclab.models import load_tokenizer
 
+    from iclab.runs.store import check_output_dir
+
+    check_output_dir(out)  # before any work: an output path that is a file fails now
+    if cache_dir is not None:
+        check_output_dir(cache_dir)
     t0 = time.time()
     ident = model_identity(cfg.model, cfg.device, cfg.dtype)
     model = _Model(cfg.model, cfg.device, cfg.dtype, key=ident["key"], info=ident, engine=engine)
