@@ -31,7 +31,7 @@ def check_task_names(names: Iterable[str]) -> None:
     from iclab.data import registry
 
     for name in names:
-        if not registry._is_spec_path(name):
+        if not registry.is_spec_path(name):
             registry.task_entry(name)
         elif not Path(name).expanduser().is_file():
             raise IclabError(f"task spec {name} not found")
