@@ -190,15 +190,15 @@ def _eval_seed(cfg: EvalConfig, seed: int, task: Any, tokenizer: Any, model: _Mo
     return [cache.get(k) for k in keys]  # type: ignore[misc]
 
 
-def check_choices(tokenizer: Any, prompts: Sequence[Prompt], mode: str) -> None:
+def check_choices(tokenizer: Any, prompts: Sequence[Prompt], mode: Any) -> None:
     """Raise :class:`EngineError` when two of a prompt's choices score the same tokens under
     ``mode`` (each distinct set of choices is checked once)."""
     from iclab.engine.plan import check_distinct_choices, encode_continuation, scored_tokens
 
     for choices in {tuple(p.choices) for p in prompts}:
-        scored = [scored_tokens(tokenizer, encode_continuation(tokenizer, c), mode)  # type: ignore[arg-type]
+        scored = [scored_tokens(tokenizer, encode_continuation(tokenizer, c), mode)
                   for c in choices]
-        check_distinct_choices(tokenizer, choices, scored, mode)  # type: ignore[arg-type]
+        check_distinct_choices(tokenizer, choices, scored, mode)
 
 
 def _max_len(tokenizer: Any, model: _Model) -> int | None:

@@ -180,15 +180,21 @@ def _read_until(proc: subprocess.Popen, deadline: float, cap: int, out: _Output)
                     return "output"
     finally:
         sel.close()
-    try:
-        proc.wait(timeout=max(deadline - time.monotonic(), 0.001))
-    except subprocess.TimeoutExpired:
-        return "timeout"
-    return "done"
+    while time.monotonic() < deadline:  # wait for the exit but do not reap: a zombie leader
+        if _exited(proc.pid):            # keeps the group id from being reused before _kill
+            return "done"
+        time.sleep(0.01)
+    return "timeout"
+
+
+def _exited(pid: int) -> bool:
+    """Whether child ``pid`` has exited, leaving it waitable (``WNOWAIT``)."""
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
 
 
 def _kill(proc: subprocess.Popen) -> None:
-    """Kill the program's process group (with a PID namespace: everything in it) and reap."""
+    """Kill the program's process group (with a PID namespace: everything in it), then reap
+    the leader (not reaped before, so the group id cannot have been reused)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
