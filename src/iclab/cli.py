@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from typing import Any
 
 from iclab.openmp import configure_openmp
 
@@ -105,11 +106,36 @@ def _check_versions() -> None:
 
 
 def run() -> None:
-    """Entry point that turns :class:`IclabError` into a one-line message."""
+    """Entry point: :class:`IclabError` and usage errors (bad option values) become one line
+    ``error: ...`` on stderr (exit status 1 and 2), never a traceback or a usage box."""
+    click = _click_exceptions()
     try:
         if sys.argv[1:2] not in (["doctor"], ["--version"], ["--help"], []):
             _check_versions()
-        app()
+        code = app(standalone_mode=False)
     except IclabError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {_one_line(str(exc))}", err=True)
         sys.exit(1)
+    except click.NoArgsIsHelpError:
+        app()  # prints the help exactly as typer does, and exits
+    except click.ClickException as exc:
+        typer.echo(f"error: {_one_line(exc.format_message())}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_exceptions() -> Any:
+    """The exception module of the click that typer runs on (vendored by recent typer)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # typer releases that use click itself
+        from click import exceptions
+    return exceptions
+
+
+def _one_line(message: str) -> str:
+    """A message on one line (embedded newlines joined with '; ')."""
+    return "; ".join(part.strip() for part in message.strip().splitlines() if part.strip())

@@ -26,7 +26,14 @@ def curves_command(
     """Label log-likelihood, accuracy and entropy at every demonstration position (one pass)."""
     from tqdm import tqdm
 
-    from iclab.analyses.curves import CurvesConfig, run_curves, summarize, write_outputs
+    from iclab.analyses.curves import (
+        CurvesConfig,
+        resolve_setting,
+        run_curves,
+        summarize,
+        write_outputs,
+    )
+    from iclab.cli_checks import check_output_path, check_settings, check_template
     from iclab.data import load_task
     from iclab.engine import Engine
     from iclab.models import load_model
@@ -35,6 +42,9 @@ def curves_command(
     cfg = CurvesConfig(settings=names, repeats=repeats, demos=demos, template=template,
                        sampling=sampling, smooth=smooth, final_window=final_window,
                        label_mass=label_mass)
+    check_settings(resolve_setting(n, demos) for n in names)  # all before the model loads
+    check_template(template)
+    check_output_path(out)
     loaded_task = load_task(task)
     engine = Engine(load_model(model))
     with tqdm(total=repeats * len(names), desc="curves", unit="prompt", disable=None) as bar:

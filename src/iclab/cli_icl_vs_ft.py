@@ -81,6 +81,9 @@ def icl_vs_ft_command(
         "patching": False if no_patching else None}
     cfg = IclVsFtConfig(**{k: tuple(v) if isinstance(v, list) else v
                            for k, v in given.items() if v is not None})
+    from iclab.cli_checks import check_output_path
+
+    check_output_path(out)  # before the model loads
     start = time.perf_counter()
     loaded = load_model(model)
     engine = Engine(loaded)

@@ -82,17 +82,23 @@ def layer_lora_command(
     from iclab.engine import Engine
     from iclab.models import load_model
 
-    chosen = parse_layers(layers, every)
+    from iclab.cli_checks import check_output_path, check_task_names, check_template
+
     if every < 0:
         raise typer.BadParameter("--every must be >= 0")
+    chosen = parse_layers(layers, every)
     masking_summary, out_dir = find_masking(Path(out), masking)
+    settings = dict(n_train=n_train, n_test=n_test, epochs=epochs, max_steps=max_steps or None,
+                    batch_size=batch_size, lr=lr, r=r, alpha=alpha, dropout=dropout, seed=seed,
+                    module=module or None, template=template or None)
+    LayerLoraConfig(layers=chosen, **settings)  # validates every option before the model loads
+    check_template(template)
+    check_task_names([task])
+    check_output_path(out_dir)
     engine = Engine(load_model(model))
     if every:
         chosen = tuple(range(0, n_layers_of(engine.model), every))
-    cfg = LayerLoraConfig(layers=chosen, n_train=n_train, n_test=n_test, epochs=epochs,
-                          max_steps=max_steps or None, batch_size=batch_size, lr=lr, r=r,
-                          alpha=alpha, dropout=dropout, seed=seed, module=module or None,
-                          template=template or None)
+    cfg = LayerLoraConfig(layers=chosen, **settings)  # type: ignore[arg-type]
     total = len(chosen) if chosen is not None else n_layers_of(engine.model)
     with tqdm(total=total, desc="layer-lora", unit="layer", disable=None) as bar:
         rows = run_layer_lora(engine, load_task(task), cfg, progress=bar.update,

@@ -29,12 +29,15 @@ def layers_command(
     from tqdm import tqdm
 
     from iclab.analyses.layers import LayersConfig, run_layers, summarize, write_outputs
+    from iclab.cli_checks import check_output_path, check_template
     from iclab.data import load_task
     from iclab.engine import Engine
     from iclab.models import load_model
 
     cfg = LayersConfig(masks=tuple(mask), k=k, seed=seed, n=n, template=template or None,
                        instruction=instruction or None, rows=rows, sink=sink, threshold=threshold, max_new_tokens=max_new_tokens)
+    check_template(template)  # all before the model loads
+    check_output_path(out)
     loaded_task = load_task(task)
     engine = Engine(load_model(model))
     with tqdm(total=n * len(mask), desc="layers", unit="prompt", disable=None) as bar:

@@ -34,24 +34,40 @@ def run_command(
     wandb: bool = typer.Option(False, "--wandb", help="Also log to Weights & Biases "
                                "(offline unless WANDB_API_KEY is set)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Hide the progress bar."),
+    append: bool = typer.Option(False, "--append", help="OUT holds another config's results "
+                                "(another analysis, other params or grid axes): add this "
+                                "config's cells beside them."),
+    force_new: bool = typer.Option(False, "--force-new", help="OUT holds another config's "
+                                   "results: move them to OUT/results.replaced-<time>.sqlite "
+                                   "and start afresh."),
 ) -> None:
-    """Run every cell of CONFIG's grid into OUT; re-running skips finished cells."""
+    """Run every cell of CONFIG's grid into OUT; re-running skips finished cells.
+
+    OUT records the config it was made with (analysis, params, grid axes). Re-running it, or
+    adding values to a grid axis, resumes; another config into the same OUT is refused
+    unless --append or --force-new is given.
+    """
     from iclab.runs.ray_exec import RayOptions
-    from iclab.runs.runner import describe, execute, plan
+    from iclab.runs.runner import check_conflict, describe, execute, plan
     from iclab.runs.store import check_output_dir
 
     if executor is not ExecutorName.ray and (address or gpus_per_actor is not None):
         raise typer.BadParameter("--address/--gpus-per-actor need --executor ray")
+    if append and force_new:
+        raise typer.BadParameter("give --append or --force-new, not both")
+    on_conflict = "append" if append else "force-new" if force_new else "refuse"
     p = plan(config, out)
     if dry_run:
         typer.echo(describe(p))
         return
     check_output_dir(out)
+    check_conflict(p, out, on_conflict)
     typer.echo(f"{len(p.pending)} of {len(p.cells)} cells to run into {out}", err=True)
     ray = RayOptions(address, gpus_per_actor, cpus_per_actor)
     try:
         summary = execute(p, out, executor=executor.value, ray=ray, wandb=wandb,
-                          device=device, progress=not no_progress)
+                          device=device, progress=not no_progress,
+                          on_conflict=on_conflict)  # type: ignore[arg-type]
     except KeyboardInterrupt:
         typer.echo(f"interrupted: finished cells are kept in {out}; run the same command "
                    "again to resume", err=True)
@@ -71,9 +87,22 @@ def results_command(
     csv: Optional[Path] = typer.Option(None, "--csv", help="Write all result rows to CSV."),
     parquet: Optional[Path] = typer.Option(None, "--parquet", help="Write them to parquet "
                                            "(needs pyarrow)."),
+    repair: bool = typer.Option(False, "--repair", help="Rebuild a damaged results.sqlite "
+                                "from its readable cells (the damaged file is kept as "
+                                "results.damaged-<time>.sqlite); re-run the config for the rest."),
 ) -> None:
-    """Summarize a run directory's results, or export them to CSV/parquet."""
+    """Summarize a run directory's results, export them to CSV/parquet, or repair its store."""
     from iclab.runs.results import export, load_results
+
+    if repair:
+        from iclab.runs.repair import repair_store
+
+        report = repair_store(run_dir)
+        dropped = ("an unknown number of" if report.dropped < 0 else str(report.dropped))
+        typer.echo(f"kept {report.kept} cells, dropped {dropped} damaged ones; the "
+                   f"damaged file is {report.damaged_copy}; run the config again to recompute "
+                   "what was dropped")
+        return
 
     if csv is None and parquet is None:
         frame = load_results(run_dir)

@@ -40,12 +40,23 @@ def trtl_command(
     from iclab.analyses.checkpoints import parse_checkpoint_arg
     from iclab.analyses.ensemble import Member, run_ensemble
     from iclab.analyses.tr_tl import TrTlConfig, run_grid, summarize, write_outputs
+    from iclab.cli_checks import check_output_path, check_task_names, int_list
     from iclab.data.metaicl import METAICL_TASKS
     from iclab.io import write_json
 
+    if (ensemble_tr or ensemble_tl) and not (ensemble_tr and ensemble_tl):
+        raise typer.BadParameter("give both --ensemble-tr and --ensemble-tl")
+    if ensemble_rule not in ("accuracy", "loglik"):
+        raise typer.BadParameter(f"--ensemble-rule must be accuracy or loglik, got "
+                                 f"{ensemble_rule!r}")
+    if limit < 1 or ensemble_limit < 1 or shots < 0:
+        raise typer.BadParameter("need --limit >= 1, --ensemble-limit >= 1 and --shots >= 0")
+    seed_list = int_list(seeds, "--seeds")
     cks = tuple(c for arg in checkpoints for c in parse_checkpoint_arg(arg))
     task_list = tuple(METAICL_TASKS) if tasks == "paper" else tuple(_csv(tasks))
-    cfg = TrTlConfig(checkpoints=cks, tasks=task_list, seeds=tuple(int(s) for s in _csv(seeds)),
+    check_task_names(task_list)  # all before any model loads
+    check_output_path(out)
+    cfg = TrTlConfig(checkpoints=cks, tasks=task_list, seeds=seed_list,
                      shots=shots, scoring=scoring, limit=limit,  # type: ignore[arg-type]
                      max_new_tokens=max_new_tokens, alpha_task=alpha_task, alpha_avg=alpha_avg)
     with tqdm(total=0, desc="tr-tl", unit="query", disable=None) as bar:
@@ -55,9 +66,7 @@ def trtl_command(
 
         rows = run_grid(cfg, out, progress=bar.update, on_total=grow)
     summary = summarize(cfg, rows)
-    if ensemble_tr or ensemble_tl:
-        if not (ensemble_tr and ensemble_tl):
-            raise typer.BadParameter("give both --ensemble-tr and --ensemble-tl")
+    if ensemble_tr and ensemble_tl:
         ens = run_ensemble([Member(ensemble_tr, "random", f"TR: {ensemble_tr} (random)"),
                             Member(ensemble_tl, "abstract", f"TL: {ensemble_tl} (abstract)")],
                            task_list, cfg.seeds, ensemble_rule,  # type: ignore[arg-type]

@@ -170,6 +170,8 @@ def _eval_seed(cfg: EvalConfig, seed: int, task: Any, tokenizer: Any, model: _Mo
                             setting=cfg.labels, limit=cfg.limit, max_length=_max_len(tokenizer, model))
     if not prompts:
         raise EngineError(f"task {cfg.task!r} gives no test queries (empty query set)")
+    if cfg.scoring == "rank":  # before any model loads: choices that always tie
+        check_choices(tokenizer, prompts, cfg.mode)
     keys = [cache_key(model.key, prompt_hash(p), cfg.scoring_key, ENGINE_VERSION) for p in prompts]
     missing = [i for i, k in enumerate(keys) if cache.get(k) is None]
     stats["cached"] += len(prompts) - len(missing)
@@ -186,6 +188,17 @@ def _eval_seed(cfg: EvalConfig, seed: int, task: Any, tokenizer: Any, model: _Mo
         if progress is not None:
             progress(len(idx))
     return [cache.get(k) for k in keys]  # type: ignore[misc]
+
+
+def check_choices(tokenizer: Any, prompts: Sequence[Prompt], mode: Any) -> None:
+    """Raise :class:`EngineError` when two of a prompt's choices score the same tokens under
+    ``mode`` (each distinct set of choices is checked once)."""
+    from iclab.engine.plan import check_distinct_choices, encode_continuation, scored_tokens
+
+    for choices in {tuple(p.choices) for p in prompts}:
+        scored = [scored_tokens(tokenizer, encode_continuation(tokenizer, c), mode)
+                  for c in choices]
+        check_distinct_choices(tokenizer, choices, scored, mode)
 
 
 def _max_len(tokenizer: Any, model: _Model) -> int | None:
@@ -214,6 +227,11 @@ def run_eval(cfg: EvalConfig, out: str | Path, cache_dir: str | Path | None = No
     from iclab.data import load_task
     from iclab.models import load_tokenizer
 
+    from iclab.runs.store import check_output_dir
+
+    check_output_dir(out)  # before any work: an output path that is a file fails now
+    if cache_dir is not None:
+        check_output_dir(cache_dir)
     t0 = time.time()
     ident = model_identity(cfg.model, cfg.device, cfg.dtype)
     model = _Model(cfg.model, cfg.device, cfg.dtype, key=ident["key"], info=ident, engine=engine)

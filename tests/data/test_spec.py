@@ -157,3 +157,63 @@ def test_json_list_format(tmp_path: Path) -> None:
                                      "input: ['{x}']\nlabel: y\n")
     with pytest.raises(DataError, match="must hold a list of objects"):
         load_spec(tmp_path / "b.yaml")
+
+
+# Inputs that used to give a silently wrong task (issue 18).
+
+@pytest.mark.parametrize("labels, match", [
+    ('{"1": negative, "2": negative, "3": business, "4": science}',
+     r"raw values '1' and '2' share the label word 'negative'"),
+    ('{"1": "", "2": sports, "3": business, "4": science}', r"label word ''"),
+    ('{"1": "  ", "2": sports, "3": business, "4": science}', r"label word '  '"),
+    ('{"1": null, "2": sports, "3": business, "4": science}', r"label word None"),
+])
+def test_bad_label_words_are_refused(tmp_path: Path, labels: str, match: str) -> None:
+    spec = SPEC.replace('{"1": world, "2": sports, "3": business, "4": science}', labels)
+    with pytest.raises(DataError, match=match):
+        load_spec(_news(tmp_path, spec))
+
+
+def _jsonl_spec(tmp_path: Path, rows: list[dict]) -> Path:
+    data = "\n".join(json.dumps(r) for r in rows) + "\n"
+    (tmp_path / "d.jsonl").write_text(data, encoding="utf-8")
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: j\nformat: jsonl\nfiles: {train: d.jsonl, test: d.jsonl}\n"
+                    "input: ['{text}']\nlabel: y\nlabels: {'0': bad, '1': good}\n")
+    return spec
+
+
+def test_null_label_is_refused(tmp_path: Path) -> None:
+    spec = _jsonl_spec(tmp_path, [{"text": "a", "y": 0}, {"text": "secret", "y": None}])
+    with pytest.raises(DataError, match=r"d\.jsonl:2: label column 'y' is null") as info:
+        load_spec(spec)
+    assert "secret" not in str(info.value)
+
+
+def test_object_as_input_is_refused(tmp_path: Path) -> None:
+    spec = _jsonl_spec(tmp_path, [{"text": {"secret": 1}, "y": 0}])
+    with pytest.raises(DataError, match=r"d\.jsonl:1: column 'text' holds a JSON object") as info:
+        load_spec(spec)
+    assert "secret" not in str(info.value)
+
+
+def test_unknown_encoding_is_refused(tmp_path: Path) -> None:
+    spec = SPEC + "encoding: klingon-8\n"
+    with pytest.raises(DataError, match=r"news\.yaml: unknown encoding 'klingon-8'"):
+        load_spec(_news(tmp_path, spec))
+
+
+def test_non_utf8_spec_is_refused(tmp_path: Path) -> None:
+    path = _news(tmp_path)
+    path.write_bytes(SPEC.encode() + b"description: caf\xe9\n")
+    with pytest.raises(DataError, match=r"news\.yaml:8: cannot decode as utf-8"):
+        load_spec(path)
+
+
+def test_non_utf8_json_data_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "d.json").write_bytes(b'[{"text": "caf\xe9", "y": 0}]')
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: j\nformat: json\nfiles: {train: d.json}\ninput: ['{text}']\n"
+                    "label: y\nlabels: {'0': bad, '1': good}\n")
+    with pytest.raises(DataError, match=r"d\.json:1: cannot decode as utf-8"):
+        load_spec(spec)

@@ -92,3 +92,43 @@ def test_bad_config():
         EvalConfig(seeds=())
     with pytest.raises(EngineError, match="mode"):
         EvalConfig(mode="max")
+
+
+def _shared_first_token_task(tmp_path):
+    """A task whose label words share their first token (" good movie" / " good film")."""
+    rows = [{"text": f"review {i}", "y": i % 2} for i in range(8)]
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: shared\nformat: jsonl\nfiles: {train: d.jsonl, test: d.jsonl}\n"
+                    "input: ['{text}']\nlabel: y\nlabels: {'0': good movie, '1': good film}\n")
+    return str(spec)
+
+
+def test_same_first_token_is_refused_before_the_model_loads(tiny_dir, tmp_path, monkeypatch):
+    """Under --mode first both labels would score " good": always a tie, the first wins."""
+    import iclab.models
+
+    def no_model(*a, **k):
+        raise AssertionError("the model must not load")
+
+    monkeypatch.setattr(iclab.models, "load_model", no_model)
+    task = _shared_first_token_task(tmp_path)
+    with pytest.raises(EngineError, match=r"good movie' and '.*good film' score the same "
+                                          r"tokens .* under mode 'first'"):
+        run_eval(_cfg(tiny_dir, task=task, mode="first", seeds=(1,)), tmp_path / "out")
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def test_engine_refuses_choices_that_always_tie(tiny_dir):
+    """Every analysis scoring through the engine gets the same check."""
+    from iclab.engine import Engine
+    from iclab.models import load_model
+    from iclab.prompts.types import Prompt
+
+    engine = Engine(load_model(tiny_dir, device="cpu"))
+    ids = tuple(engine.tokenizer("the movie was", add_special_tokens=False)["input_ids"])
+    prompt = Prompt(text="the movie was", input_ids=ids, spans=(),
+                    choices=(" good movie", " good film"), target=0)
+    with pytest.raises(EngineError, match="always tie"):
+        engine.score([prompt], mode="first")
+    assert len(engine.score([prompt], mode="sum")) == 1

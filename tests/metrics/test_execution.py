@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +84,99 @@ def test_pass_at_1():
     assert pass_at_1([ok, bad, ok, ok]) == 0.75
     with pytest.raises(ValueError):
         pass_at_1([])
+
+
+# Hostile programs (issue 18): each must be contained, whatever the sandbox's fallbacks.
+
+ESCAPE = """
+import sys
+from multiprocessing import util
+code = "import os, time; os.setsid(); time.sleep(2); open({marker!r}, 'w').write('escaped')"
+exe = sys.executable.encode()
+util.spawnv_passfds(exe, [exe, b'-c', code.encode()], [])
+"""
+
+
+@pytest.fixture
+def shared_dir():
+    """A directory that even ``nobody`` may write into (as /tmp is)."""
+    import shutil
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="iclab-escape-")
+    os.chmod(path, 0o777)
+    yield Path(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.parametrize("pid_namespace", ["auto", "off"])
+def test_fork_exec_escape_is_contained(shared_dir, pid_namespace):
+    """multiprocessing's spawn (``_posixsubprocess.fork_exec``) in a new session: no process
+    starts, nothing is written after run_program returns, the timeout holds."""
+    marker = shared_dir / "marker"
+    t0 = time.monotonic()
+    res = run_program(ESCAPE.format(marker=str(marker)),
+                      SandboxConfig(timeout=2.0, pid_namespace=pid_namespace))
+    assert time.monotonic() - t0 < 3.5
+    assert res.status == "failed", res
+    time.sleep(max(0.0, t0 + 3.5 - time.monotonic()))
+    assert not marker.exists()
+
+
+def test_fork_exec_is_refused_even_where_the_kernel_would_allow_it(shared_dir):
+    """As root without the privilege drop the kernel ignores RLIMIT_NPROC; the audit hook
+    still refuses ``_posixsubprocess.fork_exec``."""
+    marker = shared_dir / "marker"
+    res = run_program(ESCAPE.format(marker=str(marker)),
+                      SandboxConfig(timeout=2.0, drop_privileges=False, pid_namespace="off"))
+    assert res.status == "failed" and "fork_exec is not allowed" in res.detail, res
+    time.sleep(2.5)
+    assert not marker.exists()
+
+
+def test_guard_tables_are_out_of_reach():
+    """Clearing the guard's globals neither breaks nor lifts the hook."""
+    code = ("import sys\nsys.modules['__main__'].__dict__.clear()\n"
+            "open('inside.txt', 'w').write('ok')\n"
+            "import os\npid = os.fork()\nif pid == 0:\n    os._exit(0)\n")
+    res = run_program(code, FAST)
+    assert res.status == "failed" and "os.fork is not allowed" in res.detail, res
+
+
+@pytest.mark.parametrize("ns", ["auto", "off"])
+def test_no_sockets_in_any_mode(ns):
+    code = "import socket\na, b = socket.socketpair()\n"
+    res = run_program(code, SandboxConfig(timeout=2.0, network_namespace=ns))
+    assert res.status == "failed" and "sandbox" in res.detail, res
+
+
+def test_mkfifo_is_denied():
+    res = run_program("import os\nos.mkfifo('pipe')\n", FAST)
+    assert res.status == "failed" and "sandbox" in res.detail, res
+    res = run_program("import posix\nposix.mknod('node')\n", FAST)
+    assert res.status == "failed" and "sandbox" in res.detail, res
+
+
+def test_output_is_capped():
+    """Endless printing is stopped at the cap, long before the timeout."""
+    code = "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n"
+    t0 = time.monotonic()
+    res = run_program(code, SandboxConfig(timeout=20.0, output_kb=1024))
+    assert time.monotonic() - t0 < 10
+    assert res.status == "failed" and "output over 1024 KiB" in res.detail, res
+
+
+def test_small_output_is_fine():
+    assert run_program("print('x' * 1000)\n", FAST).passed
+
+
+def test_kernel_refuses_new_processes():
+    """RLIMIT_NPROC = 0 is in force (as root: after the drop to nobody): not even a thread
+    starts, so a way around the audit hook would still create no process."""
+    import shutil
+
+    if os.geteuid() == 0 and not shutil.which("setpriv"):
+        pytest.skip("as root without setpriv the kernel ignores RLIMIT_NPROC")
+    code = "import threading\nthreading.Thread(target=print).start()\n"
+    res = run_program(code, FAST)
+    assert res.status == "failed" and "can't start new thread" in res.detail, res

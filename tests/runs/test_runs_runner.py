@@ -151,3 +151,47 @@ def test_import_iclab_stays_light() -> None:
         assert callable(iclab.load_results) and "pandas" not in sys.modules
         """)
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def _double(cell: dict, ctx) -> list[dict]:
+    return [{"y": cell["x"] * 2}]
+
+
+register_analysis("test-double", _double, model_keys=())
+
+
+def test_a_run_directory_refuses_another_config(tmp_path) -> None:
+    """Another analysis or other params into one --out: refused, unless --append/--force-new;
+    more values on a grid axis extend the same experiment."""
+    out = tmp_path / "out"
+    first = write_config(tmp_path, "analysis: test-flaky\ngrid: {x: [1, 3]}\n"
+                         "params: {fixed: true}\n", "a.yaml")
+    assert run_config(first, out, progress=False).finished == 2
+    longer = write_config(tmp_path, "analysis: test-flaky\ngrid: {x: [1, 3, 4]}\n"
+                          "params: {fixed: true}\n", "b.yaml")
+    assert run_config(longer, out, progress=False).finished == 1
+    other_params = write_config(tmp_path, "analysis: test-flaky\ngrid: {x: [1]}\n"
+                                "params: {fixed: false}\n", "c.yaml")
+    other_analysis = write_config(tmp_path, "analysis: test-double\ngrid: {x: [1]}\n", "d.yaml")
+    for config, what in [(other_params, "differs in params"),
+                         (other_analysis, "differs in analysis, params")]:
+        with pytest.raises(ConfigError, match=f"holds results of config .*{what}.*--append"):
+            run_config(config, out, progress=False)
+        assert "running needs --append or --force-new" in describe(plan(config, out))
+    assert len(load_results(out)) == 8  # untouched
+    assert run_config(other_analysis, out, progress=False, on_conflict="append").finished == 1
+    assert set(load_results(out)["analysis"]) == {"test-flaky", "test-double"}
+    assert run_config(other_analysis, out, progress=False).finished == 0  # now accepted
+    assert run_config(other_params, out, progress=False, on_conflict="force-new").finished == 1
+    assert list(load_results(out)["analysis"]) == ["test-flaky"] and len(load_results(out)) == 1
+    moved = list(out.glob("results.replaced-*.sqlite"))
+    assert len(moved) == 1
+    import sqlite3
+
+    old = sqlite3.connect(moved[0])
+    assert old.execute("SELECT count(*) FROM rows").fetchone()[0] == 9  # nothing lost
+    old.close()
+    with ResultStore(out) as fresh:
+        assert len(fresh.configs()) == 1
+    with pytest.raises(ConfigError, match="holds results of config"):
+        run_config(first, out, progress=False)

@@ -121,3 +121,50 @@ def test_a_store_killed_before_its_tables_exist_is_empty_not_broken(tmp_path) ->
     with ResultStore(tmp_path, create=True) as store:  # a writer creates the tables
         assert _commit(store, Cell("a", {"k": 1}), [{"x": 1}])
     assert len(finished_in(tmp_path)) == 1
+
+
+def _three_cells(run_dir) -> list[Cell]:
+    cells = [Cell("a", {"k": k}, index=k) for k in range(3)]
+    with ResultStore(run_dir, create=True) as store:
+        for cell in cells:
+            _commit(store, cell, [{"x": cell["k"]}, {"x": -cell["k"]}])
+    return cells
+
+
+def test_a_damaged_row_is_one_error_and_repair_keeps_the_rest(tmp_path) -> None:
+    from iclab.runs.repair import repair_store
+    from iclab.runs.results import load_results
+
+    cells = _three_cells(tmp_path)
+    conn = sqlite3.connect(tmp_path / STORE_FILE)
+    conn.execute("UPDATE rows SET data='{\"x\": 1' WHERE cell_id=? AND idx=1", (cells[1].id,))
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match=r"results\.sqlite is damaged \(a stored value is not "
+                                         r"valid JSON.*--repair"):
+        load_results(tmp_path)
+    report = repair_store(tmp_path)
+    assert (report.kept, report.dropped) == (2, 1) and report.damaged_copy.is_file()
+    frame = load_results(tmp_path)
+    assert sorted(frame["k"]) == [0, 0, 2, 2]
+    with ResultStore(tmp_path) as store:
+        assert store.finished_ids() == {cells[0].id, cells[2].id}  # the next run redoes k=1
+
+
+def test_damaged_pages_are_one_error_naming_the_file(tmp_path) -> None:
+    from iclab.runs.repair import repair_store
+    from iclab.runs.results import load_results
+
+    _three_cells(tmp_path)
+    conn = sqlite3.connect(tmp_path / STORE_FILE)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = bytearray((tmp_path / STORE_FILE).read_bytes())
+    page = 4096
+    for start in range(page, len(data), page):  # every page but the header page
+        data[start:start + page] = bytes(range(256)) * (page // 256)
+    (tmp_path / STORE_FILE).write_bytes(bytes(data))
+    with pytest.raises(StoreError, match=r"results\.sqlite is damaged .*--repair"):
+        load_results(tmp_path)
+    repair_store(tmp_path)
+    assert len(load_results(tmp_path)) == 0  # nothing readable was kept; nothing crashed

@@ -41,8 +41,8 @@ def make_task(
             if kind == "classification" and ex.label not in labels:
                 raise DataError(f"task {name!r}: label {ex.label!r} of example "
                                 f"{ex.meta.get('where', '?')} is not one of {list(labels)}")
-    if kind == "classification" and len(set(labels)) != len(labels):
-        raise DataError(f"task {name!r}: duplicate label words {list(labels)}")
+    if kind == "classification":
+        check_label_words(name, labels)
     return Task(
         name=name,
         kind=kind,
@@ -53,6 +53,19 @@ def make_task(
         field_names=dict(field_names or {}),
         notes=notes,
     )
+
+
+def check_label_words(name: str, labels: Sequence[str]) -> None:
+    """Refuse a classification task whose label words are fewer than two, empty (or only
+    whitespace) or duplicated: any of these makes accuracy meaningless without an error."""
+    if len(labels) < 2:
+        raise DataError(f"task {name!r}: a classification task needs at least two label "
+                        f"words, got {list(labels)}")
+    empty = [w for w in labels if not w.strip()]
+    if empty:
+        raise DataError(f"task {name!r}: empty label word {empty[0]!r} in {list(labels)}")
+    if len(set(labels)) != len(labels):
+        raise DataError(f"task {name!r}: duplicate label words {list(labels)}")
 
 
 def label_counts(examples: Sequence[Example]) -> dict[str, int]:

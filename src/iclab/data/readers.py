@@ -19,6 +19,7 @@ from iclab.errors import DataError
 
 __all__ = [
     "Row",
+    "read_text",
     "read_text_lines",
     "read_table",
     "read_jsonl",
@@ -58,6 +59,12 @@ class Row:
         return self.values[key]
 
 
+def read_text(path: Path, encoding: str = "utf-8") -> str:
+    """Return a whole text file decoded; errors name the file (and line) instead of raising
+    ``UnicodeDecodeError``/``LookupError``."""
+    return _open_text(path, encoding)
+
+
 def _open_text(path: Path, encoding: str) -> str:
     """Return the whole file decoded; a decoding failure names the line it happened on."""
     path = Path(path)
@@ -66,6 +73,9 @@ def _open_text(path: Path, encoding: str) -> str:
     data = path.read_bytes()
     try:
         return data.decode(encoding)
+    except LookupError:
+        raise DataError(f"{path}: unknown text encoding {encoding!r} (e.g. utf-8, latin-1)"
+                        ) from None
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise DataError(f"{path}:{line}: cannot decode as {encoding} ({exc.reason})") from None
@@ -181,7 +191,8 @@ def read_sst2_lines(path: Path) -> list[Row]:
     for raw in read_text_lines(path, skip_blank=True):
         label, sep, sentence = raw["text"].partition(" ")
         if not sep or label not in ("0", "1") or not sentence.strip():
-            raise DataError(f"{raw.where}: expected '<0|1> <sentence>', got {raw['text'][:60]!r}")
+            raise DataError(f"{raw.where}: expected '<0|1> <sentence>' (a 0 or 1 label, a space, "
+                            "a non-empty sentence)")
         rows.append(Row({"label": int(label), "sentence": sentence}, raw.path, raw.line))
     return rows
 
@@ -288,7 +299,7 @@ def read_trec(path: Path, *, encoding: str = "utf-8") -> list[Row]:
         if not sep or not colon or coarse not in coarse_ok or not fine:
             raise DataError(
                 f"{raw.where}: expected '<COARSE>:<fine> <question>' with COARSE in "
-                f"{list(coarse_ok)}, got {raw['text'][:60]!r}"
+                f"{list(coarse_ok)} (the line's first word is not of that form)"
             )
         rows.append(Row({"coarse": coarse, "fine": fine, "text": question}, raw.path, raw.line))
     return rows
@@ -318,8 +329,8 @@ def read_financial_phrasebank(path: Path) -> list[Row]:
     for raw in lines:
         sentence, sep, label = raw["text"].rpartition("@")
         if not sep or label.strip() not in ("positive", "neutral", "negative"):
-            raise DataError(f"{raw.where}: expected 'sentence@positive|neutral|negative', "
-                            f"got {raw['text'][-60:]!r}")
+            raise DataError(f"{raw.where}: expected 'sentence@positive|neutral|negative' (no "
+                            "'@' followed by one of those labels at the end of the line)")
         rows.append(Row({"sentence": sentence, "label": label.strip()}, raw.path, raw.line))
     return rows
 
@@ -367,7 +378,8 @@ def read_tweet_eval_mapping(path: Path) -> dict[int, str]:
     for raw in read_text_lines(path, skip_blank=True):
         key, sep, name = raw["text"].partition("\t")
         if not sep or not key.strip().isdigit() or not name.strip():
-            raise DataError(f"{raw.where}: expected 'id<TAB>name', got {raw['text']!r}")
+            raise DataError(f"{raw.where}: expected 'id<TAB>name' (an integer id, a tab, a "
+                            "non-empty name)")
         mapping[int(key)] = name.strip()
     return mapping
 

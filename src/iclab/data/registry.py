@@ -103,7 +103,9 @@ def task_entry(name: str) -> TaskEntry:
     raise DataError(f"unknown task {name!r}{hint} (run 'iclab tasks list' to see all tasks)")
 
 
-def _is_spec_path(name: str) -> bool:
+def is_spec_path(name: str) -> bool:
+    """Whether ``name`` names a task spec file (by suffix, or an existing path) rather than
+    a registered task."""
     return name.lower().endswith(SPEC_SUFFIXES) or ("/" in name and Path(name).exists())
 
 
@@ -123,7 +125,7 @@ def load_task(name: str, data_dir: str | Path | None = None) -> Task:
         DataError: unknown name (with suggestions), missing or malformed files, or no local copy
             and no way to reach the hub.
     """
-    if _is_spec_path(name):
+    if is_spec_path(name):
         from iclab.data.spec import load_spec
 
         return load_spec(name)

@@ -26,6 +26,7 @@ record per line (column ``text`` unless ``header`` names the columns).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import string
@@ -51,7 +52,7 @@ _OPTIONAL = ("header", "labels", "kind", "delimiter", "separator", "encoding", "
 def _read_spec(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise DataError(f"task spec {path} not found")
-    text = path.read_text(encoding="utf-8")
+    text = readers.read_text(path, "utf-8")
     try:
         spec = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -73,7 +74,36 @@ def _read_spec(path: Path) -> dict[str, Any]:
         raise DataError(f"task spec {path}: 'files' must map split names to files")
     if not isinstance(spec["name"], str) or not spec["name"].strip():
         raise DataError(f"task spec {path}: 'name' must be a non-empty string")
+    encoding = spec.get("encoding", "utf-8")
+    try:
+        codecs.lookup(str(encoding))
+    except LookupError:
+        raise DataError(f"task spec {path}: unknown encoding {encoding!r} (e.g. utf-8, "
+                        "latin-1)") from None
     return spec
+
+
+def _label_words(mapping: Any, spec_path: Path) -> dict[str, str]:
+    """The ``labels`` mapping as strings; duplicate, empty or non-text label words are refused
+    (two raw values with one word would silently merge two classes into one)."""
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, dict) or not mapping:
+        raise DataError(f"task spec {spec_path}: 'labels' must map raw values to label words")
+    words: dict[str, str] = {}
+    for raw, word in mapping.items():
+        if not isinstance(word, (str, int, float)) or isinstance(word, bool) or not str(
+                word).strip():
+            raise DataError(f"task spec {spec_path}: labels: raw value {raw!r} has label word "
+                            f"{word!r}; label words must be non-empty text")
+        words[str(raw)] = str(word)
+    seen: dict[str, str] = {}
+    for raw, word in words.items():
+        if word in seen:
+            raise DataError(f"task spec {spec_path}: labels: raw values {seen[word]!r} and "
+                            f"{raw!r} share the label word {word!r}; label words must differ")
+        seen[word] = raw
+    return words
 
 
 def _placeholders(template: str, spec_path: Path) -> list[str]:
@@ -123,6 +153,10 @@ def _render(template: str, row: Row) -> str:
                 raise DataError(f"{row.where}: template {template!r} uses column {field!r}, "
                                 f"which is not among {list(row.values)}")
             value = row.values[field]
+            if isinstance(value, (dict, list)):
+                raise DataError(f"{row.where}: column {field!r} holds a JSON "
+                                f"{'object' if isinstance(value, dict) else 'array'}; input "
+                                "columns must hold text or numbers")
             out.append("" if value is None else str(value))
     return "".join(out)
 
@@ -146,9 +180,10 @@ def _read_rows(spec: Mapping[str, Any], path: Path) -> list[Row]:
         return readers.read_jsonl(path)
     if fmt == "json":
         try:
-            data = json.loads(path.read_text(encoding=encoding))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise DataError(f"{path}: cannot read JSON: {exc}") from None
+            data = json.loads(readers.read_text(path, encoding))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno}, column "
+                            f"{exc.colno})") from None
         if not isinstance(data, list) or not all(isinstance(o, dict) for o in data):
             raise DataError(f"{path}: a 'json' task file must hold a list of objects")
         return [Row(obj, path, i) for i, obj in enumerate(data, start=1)]
@@ -180,10 +215,7 @@ def load_spec(spec_file: str | Path) -> Task:
     spec = _read_spec(spec_path)
     templates = _templates(spec, spec_path)
     label_col = str(spec["label"])
-    mapping = spec.get("labels")
-    if mapping is not None and (not isinstance(mapping, dict) or not mapping):
-        raise DataError(f"task spec {spec_path}: 'labels' must map raw values to label words")
-    mapping = {str(k): str(v) for k, v in (mapping or {}).items()}
+    mapping = _label_words(spec.get("labels"), spec_path)
     kind = spec.get("kind", "classification" if mapping else "generation")
     if kind not in ("classification", "generation"):
         raise DataError(f"task spec {spec_path}: kind {kind!r} is not classification or "
@@ -202,7 +234,11 @@ def load_spec(spec_file: str | Path) -> Task:
                 raise DataError(f"{row.where}: label column {label_col!r} not among "
                                 f"{list(row.values)}")
             raw = row.values[label_col]
-            raw = "" if raw is None else str(raw)
+            if raw is None or isinstance(raw, (dict, list)):
+                raise DataError(f"{row.where}: label column {label_col!r} is "
+                                f"{'null' if raw is None else 'not text'}; every row needs "
+                                "a label")
+            raw = str(raw)
             if mapping:
                 if raw not in mapping:
                     raise DataError(f"{row.where}: label value {raw!r} is not in the spec's "

@@ -39,7 +39,11 @@ def run_demo(out: str | Path, model: str | None = None, progress: bool = True,
 
     from iclab.report import report_from_run_dir
     from iclab.runs.runner import run_config
+    from iclab.runs.config import ConfigError
+    from iclab.runs.store import recorded_configs
 
+    recorded = recorded_configs(out)  # the demo's analyses share `out`: append among them
+    mine: set[str] = set()
     for path in demo_configs():
         text = path.read_text(encoding="utf-8")
         if "{series}" in text:
@@ -51,9 +55,23 @@ def run_demo(out: str | Path, model: str | None = None, progress: bool = True,
             written = Path(tmp) / path.name
             written.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
             echo(f"[demo] {config['analysis']}: {config.get('description', '')}")
-            summary = run_config(written, out, progress=progress)
+            mine.add(_identity_hash(written))
+            foreign = set(recorded) - mine
+            if foreign and not mine & set(recorded):
+                raise ConfigError(f"{out} holds results of other configs "
+                                  f"({', '.join(sorted(foreign))}), not of this demo; use a "
+                                  "new --out")
+            summary = run_config(written, out, progress=progress, on_conflict="append")
             echo(f"[demo] {config['analysis']}: {summary.finished} cell(s) finished")
     return Path(report_from_run_dir(out))
+
+
+def _identity_hash(config_path: Path) -> str:
+    """The run-directory hash of a demo config (see :func:`iclab.runs.runner.config_identity`)."""
+    from iclab.runs.config import load_config
+    from iclab.runs.runner import config_identity, identity_hash
+
+    return identity_hash(config_identity(load_config(config_path)))
 
 
 def _series(out: Path, echo: Callable[[str], None]) -> Path:

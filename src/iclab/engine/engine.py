@@ -9,7 +9,7 @@ from iclab.engine.adapter import HeadAdapter, head_adapter
 from iclab.engine.calibrate import calibrate, content_free_probs
 from iclab.engine.curves import label_curves, label_mass
 from iclab.engine.generate import GenConfig, greedy_generate
-from iclab.engine.plan import encode_continuation, scored_tokens
+from iclab.engine.plan import check_distinct_choices, encode_continuation, scored_tokens
 from iclab.engine.run import BatchLimits
 from iclab.engine.score import Over, RawScores, score_token_choices
 from iclab.engine.types import (
@@ -69,7 +69,7 @@ class Engine:
 
     def score(self, prompts: Sequence[Prompt], mode: ScoreMode = "sum", over: Over = "full",
               top_k: int = 0, content_free: Sequence[Prompt] | None = None,
-              progress: Progress = None) -> list[ChoiceScores]:
+              progress: Progress = None, allow_ties: bool = False) -> list[ChoiceScores]:
         """Score every prompt's choices.
 
         Args:
@@ -81,14 +81,19 @@ class Engine:
             content_free: prompts with the same demonstrations and a content-free query
                 (``N/A``, ``""``, ``[MASK]``); when given, scores are contextually calibrated.
             progress: called with the number of rows finished after each batch.
+            allow_ties: score choices whose scored tokens are identical (they always tie);
+                refused by default because the first such choice would always win.
 
         Returns:
             One :class:`ChoiceScores` per prompt, in order.
+
+        Raises:
+            EngineError: two choices score the same tokens (unless ``allow_ties``).
         """
-        raw = self._raw(prompts, mode, over, top_k, progress)
+        raw = self._raw(prompts, mode, over, top_k, progress, allow_ties)
         p_cf = None
         if content_free:
-            cf = self._raw(content_free, mode, over, 0, None)
+            cf = self._raw(content_free, mode, over, 0, None, allow_ties)
             p_cf = content_free_probs([_final(r, mode) for r in cf])
         out = []
         for prompt, r in zip(prompts, raw):
@@ -102,7 +107,7 @@ class Engine:
         return out
 
     def _raw(self, prompts: Sequence[Prompt], mode: ScoreMode, over: Over, top_k: int,
-             progress: Progress) -> list[RawScores]:
+             progress: Progress, allow_ties: bool = False) -> list[RawScores]:
         """Token-level scores of prompts' choices under ``mode``."""
         if not prompts:
             raise EngineError("no prompts to score (empty query set)")
@@ -110,8 +115,11 @@ class Engine:
         for i, p in enumerate(prompts):
             if not p.choices:
                 raise EngineError(f"prompt {i} has no choices to score")
-            choices.append([scored_tokens(self.tokenizer, self.encode_choice(c), mode)
-                            for c in p.choices])
+            scored = [scored_tokens(self.tokenizer, self.encode_choice(c), mode)
+                      for c in p.choices]
+            if not allow_ties:
+                check_distinct_choices(self.tokenizer, p.choices, scored, mode)
+            choices.append(scored)
         return self.score_ids([p.input_ids for p in prompts], choices, over, top_k, progress)
 
     def curves(self, prompts: Sequence[Prompt], progress: Progress = None) -> list[CurveScores]:

@@ -81,6 +81,31 @@ def scored_tokens(tokenizer: Any, ids: tuple[int, ...], mode: ScoreMode) -> tupl
     raise EngineError(f"unknown scoring mode {mode!r}; choose first, sum or mean")
 
 
+def check_distinct_choices(tokenizer: Any, choices: Sequence[str],
+                           scored: Sequence[tuple[int, ...]], mode: ScoreMode) -> None:
+    """Refuse choices whose scored tokens are identical: they always tie, and the first would
+    win every time (e.g. "very bad"/"very good" under ``first``: both score " very").
+
+    Args:
+        tokenizer: decodes the shared tokens for the message.
+        choices: the choice texts.
+        scored: per choice, the tokens ``mode`` scores (see :func:`scored_tokens`).
+        mode: the scoring mode, for the message.
+
+    Raises:
+        EngineError: two choices score the same tokens.
+    """
+    seen: dict[tuple[int, ...], str] = {}
+    for text, toks in zip(choices, scored):
+        if toks in seen:
+            hint = ("use --mode sum, or label words whose first tokens differ" if mode == "first"
+                    else "use label words that tokenize differently")
+            raise EngineError(f"label words {seen[toks]!r} and {text!r} score the same tokens "
+                              f"{tokenizer.decode(list(toks))!r} under mode {mode!r}, so they "
+                              f"always tie and the first always wins; {hint}")
+        seen[toks] = text
+
+
 def plan_rows(index: int, prompt: tuple[int, ...],
               choices: Sequence[tuple[int, ...]]) -> list[Row]:
     """Rows and reads that score ``choices`` after ``prompt``.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import shutil
+import struct
 import sys
 import tempfile
 from pathlib import Path
@@ -41,6 +42,25 @@ def _check_header(gguf: Path) -> None:
         magic = fh.read(4)
     if magic != _GGUF_MAGIC:
         raise ModelSpecError(f"{gguf} is not a GGUF file (its first bytes are {magic!r})")
+
+
+def _check_structure(gguf: Path) -> None:
+    """Refuse a GGUF file whose header and tensor table do not parse (truncated or corrupt)
+    with one clear error, before transformers reads it."""
+    try:
+        from gguf import GGUFReader
+    except ImportError:  # transformers' own reader will complain clearly
+        return
+    try:
+        GGUFReader(gguf)
+    except (ValueError, KeyError, EOFError, IndexError, TypeError, OverflowError,
+            struct.error, MemoryError) as exc:
+        raise ModelSpecError(f"{gguf} is a corrupt or truncated GGUF file ({type(exc).__name__}: "
+                             f"{_first_line(str(exc))})") from None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:200] if text.strip() else ""
 
 
 def ensure_dequantized(gguf: Path) -> Path:
@@ -82,12 +102,14 @@ def _read_gguf(gguf: Path):  # -> tuple[PreTrainedModel, PreTrainedTokenizerBase
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    _check_structure(gguf)
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(
             str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
         )
-    except (ValueError, KeyError, EOFError, RuntimeError, IndexError, TypeError) as exc:
+    except (ValueError, KeyError, EOFError, RuntimeError, IndexError, TypeError,
+            OverflowError, struct.error) as exc:
         raise ModelSpecError(
             f"could not read GGUF file {gguf} (corrupt or truncated?): {type(exc).__name__}: {exc}"
         ) from None

@@ -60,7 +60,10 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     """Return ``device``, defaulting to CUDA when available and CPU otherwise."""
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ModelSpecError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ModelSpecError(f"device {device!r} requested but CUDA is not available here")
     return dev

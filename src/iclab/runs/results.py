@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from iclab.runs.store import ResultStore, StoreError
 
@@ -68,15 +68,37 @@ def export(run_dir: str | Path, csv: str | Path | None = None,
     """
     if parquet is not None and importlib.util.find_spec("pyarrow") is None:
         raise StoreError("parquet export needs pyarrow: pip install pyarrow (or use --csv)")
+    for target, flag in ((csv, "--csv"), (parquet, "--parquet")):
+        if target is not None:
+            check_export_path(Path(target), flag)
     frame = load_results(run_dir)
     written = []
     if csv is not None:
-        frame.to_csv(csv, index=False)
+        _write_whole(Path(csv), lambda tmp: frame.to_csv(tmp, index=False))
         written.append(Path(csv))
     if parquet is not None:
-        _for_parquet(frame).to_parquet(parquet, index=False)
+        _write_whole(Path(parquet), lambda tmp: _for_parquet(frame).to_parquet(tmp, index=False))
         written.append(Path(parquet))
     return written
+
+
+def check_export_path(path: Path, flag: str) -> None:
+    """Refuse an export target that is a directory or whose directory does not exist."""
+    if path.is_dir():
+        raise StoreError(f"{flag} {path} is a directory; give a file name, e.g. {path}/results"
+                         f"{'.csv' if flag == '--csv' else '.parquet'}")
+    if not path.parent.is_dir():
+        raise StoreError(f"{flag} {path}: directory {path.parent} does not exist")
+
+
+def _write_whole(path: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temporary file next to ``path`` so that no partial file is left."""
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        write(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _for_parquet(frame: pd.DataFrame) -> pd.DataFrame:

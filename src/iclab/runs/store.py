@@ -58,6 +58,31 @@ class StoreError(IclabError):
     """The run directory cannot be used: unwritable, locked, corrupt, or another version."""
 
 
+class DamagedStoreError(StoreError):
+    """The store file is damaged: unreadable pages or a row that is not valid JSON."""
+
+
+def damaged(path: Path, detail: str) -> DamagedStoreError:
+    """The one-line error for a damaged store, naming the file and how to recover."""
+    return DamagedStoreError(
+        f"{path} is damaged ({detail}); run `iclab results {path.parent} --repair` to keep "
+        "its readable cells (the damaged file is kept aside) and re-run the config for the "
+        "rest, or re-run into a new --out")
+
+
+def _reads(method: Any) -> Any:
+    """Turn SQLite page damage and undecodable JSON met by a read into :class:`StoreError`."""
+    @functools.wraps(method)
+    def wrapper(self: ResultStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise damaged(self.path, str(exc)) from None
+        except json.JSONDecodeError as exc:
+            raise damaged(self.path, f"a stored value is not valid JSON: {exc.msg}") from None
+    return wrapper
+
+
 class EmptyStoreError(StoreError):
     """The store file exists but has no tables yet (its run was killed while starting)."""
 
@@ -120,6 +145,8 @@ class ResultStore:
             self.conn.execute("PRAGMA foreign_keys=ON")
             self._check_or_init(create)
         except sqlite3.DatabaseError as exc:
+            if "malformed" in str(exc):
+                raise damaged(self.path, str(exc)) from None
             raise StoreError(f"{self.path} is not a readable iclab result store: {exc}") from None
 
     def _check_or_init(self, create: bool) -> None:
@@ -174,6 +201,19 @@ class ResultStore:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
         self._lock_fd = fd
+
+    @_reads
+    def configs(self) -> dict[str, dict[str, Any]]:
+        """The configs this directory accepts: their identity (see
+        :func:`iclab.runs.runner.config_identity`) by hash; empty for stores from before."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key='configs'").fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def add_config(self, digest: str, identity: Mapping[str, Any]) -> None:
+        """Record that this directory accepts a config (its hash and identity)."""
+        known = {**self.configs(), digest: dict(identity)}
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('configs', ?)",
+                          (json.dumps(known, sort_keys=True),))
 
     def record_run(self, config_text: str, source: str, executor: str) -> None:
         """Record one invocation of ``iclab run`` (its config text, source path and executor)."""
@@ -232,10 +272,12 @@ class ResultStore:
 
     # -- reading ---------------------------------------------------------------------------
 
+    @_reads
     def finished_ids(self) -> set[str]:
         """Ids of every finished cell."""
         return {r[0] for r in self.conn.execute("SELECT cell_id FROM cells")}
 
+    @_reads
     def cells(self) -> list[dict[str, Any]]:
         """Every finished cell's record (config and versions parsed), in grid order."""
         cur = self.conn.execute("SELECT * FROM cells ORDER BY analysis, position, cell_id")
@@ -248,6 +290,7 @@ class ResultStore:
             out.append(rec)
         return out
 
+    @_reads
     def rows(self) -> list[tuple[str, int, dict[str, Any]]]:
         """Every result row as ``(cell_id, index in its cell, row)``, in grid order."""
         cur = self.conn.execute(
@@ -255,6 +298,7 @@ class ResultStore:
             "ORDER BY c.analysis, c.position, c.cell_id, r.idx")
         return [(cid, idx, json.loads(data)) for cid, idx, data in cur]
 
+    @_reads
     def failures(self) -> list[dict[str, Any]]:
         """Recorded failures of cells that are still unfinished."""
         cur = self.conn.execute(
@@ -287,6 +331,32 @@ def finished_in(run_dir: str | Path) -> frozenset[str]:
             return frozenset(store.finished_ids())
     except EmptyStoreError:
         return frozenset()
+
+
+def recorded_configs(run_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """The configs recorded in ``run_dir`` (hash -> identity); empty without a store."""
+    path = Path(run_dir) / STORE_FILE
+    if not path.is_file() or path.stat().st_size == 0:
+        return {}
+    try:
+        with ResultStore(run_dir) as store:
+            return store.configs()
+    except EmptyStoreError:
+        return {}
+
+
+def move_store_aside(run_dir: str | Path) -> Path:
+    """Copy ``run_dir``'s store (WAL included) to ``results.replaced-<UTC time>.sqlite``, then
+    remove it, so that a new run starts afresh; return the copy's path."""
+    run_dir = Path(run_dir)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    target = run_dir / f"results.replaced-{stamp}.sqlite"
+    with ResultStore(run_dir) as store:
+        store.lock()
+        store.conn.execute("VACUUM INTO ?", (str(target),))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(store.path) + suffix).unlink(missing_ok=True)
+    return target
 
 
 def check_output_dir(run_dir: str | Path) -> None:

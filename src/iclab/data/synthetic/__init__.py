@@ -23,7 +23,7 @@ Conventions shared by all families:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 from iclab.data.synthetic import algebra, boolean, code, expression, parity, relation
 from iclab.data.synthetic._base import (
@@ -33,6 +33,7 @@ from iclab.data.synthetic._base import (
     Split,
     check_split,
     draw_unique,
+    iter_unique,
     stream_rng,
     to_example,
 )
@@ -86,6 +87,20 @@ def generate(
     return [to_example(task, split, s) for s in samples]  # type: ignore[arg-type]
 
 
+def iter_generate(task: str, n: int, seed: int = 0, split: str = "normal", *,
+                  stream: str = "test", **options: Any) -> Iterator[Example]:
+    """:func:`generate` one example at a time (the same examples in the same order), so that
+    a caller printing them starts at once; task, split and options are checked first."""
+    family = get_family(task)
+    misleading = check_split(split)
+    opts = family.options(options)
+    if not isinstance(n, int) or n < 0:
+        raise DataError(f"n must be a non-negative int, got {n!r}")
+    rng = stream_rng(task, seed, f"{stream}/{split}")
+    for sample in iter_unique(family, n, rng, misleading, opts):
+        yield to_example(task, split, sample)  # type: ignore[arg-type]
+
+
 def synthetic_task(
     name: str, n_train: int, n_test: int, seed: int = 0, split: str = "normal", **options: Any
 ) -> Task:
@@ -126,6 +141,7 @@ __all__ = [
     "Sample",
     "Split",
     "generate",
+    "iter_generate",
     "get_family",
     "synthetic_task",
 ]

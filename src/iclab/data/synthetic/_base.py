@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Literal
+from typing import Any, Callable, Iterable, Iterator, Literal
 
 from iclab.data.types import Example, TaskKind
 from iclab.errors import DataError
@@ -116,25 +116,38 @@ def draw_unique(
     Raises:
         DataError: ``n`` is negative, or the options leave too few distinct queries.
     """
+    return list(iter_unique(family, n, rng, misleading, options, exclude))
+
+
+def iter_unique(
+    family: Family,
+    n: int,
+    rng: random.Random,
+    misleading: bool,
+    options: Any,
+    exclude: Iterable[str] = (),
+) -> Iterator[Sample]:
+    """:func:`draw_unique` one sample at a time (same samples, same order, same errors; the
+    check of ``n`` happens on the first ``next``)."""
     if not isinstance(n, int) or n < 0:
         raise DataError(f"n must be a non-negative int, got {n!r}")
     seen = set(exclude)
-    out: list[Sample] = []
+    produced = 0
     misses = 0
-    while len(out) < n:
+    while produced < n:
         sample = family.sample(rng, misleading, options)
         if sample.input in seen:
             misses += 1
             if misses > MAX_DUPLICATE_RUN:
                 raise DataError(
-                    f"synthetic task {family.name!r}: found only {len(out)} of {n} distinct "
+                    f"synthetic task {family.name!r}: found only {produced} of {n} distinct "
                     f"queries with options {options}; widen the sizes or ask for fewer"
                 )
             continue
         misses = 0
         seen.add(sample.input)
-        out.append(sample)
-    return out
+        produced += 1
+        yield sample
 
 
 def to_example(family: str, split: Split, sample: Sample) -> Example:
