@@ -71,7 +71,7 @@ class HeadAdapter:
         return out.last_hidden_state
 
     def logits(self, hidden: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
-        """Project hidden states (..., H) to logits (..., R) over ``rows`` (all when None)."""
+        """Project hidden states (..., H) to fp32 logits (..., R) over ``rows`` (all when None)."""
         w = self.weight if rows is None else self.weight.index_select(0, rows)
         b = None if self.bias is None else (self.bias if rows is None
                                             else self.bias.index_select(0, rows))
@@ -104,7 +104,7 @@ class HeadAdapter:
         for start in range(0, self.vocab_size, chunk):
             end = min(start + chunk, self.vocab_size)
             b = None if self.bias is None else self.bias[start:end]
-            z = self._project(hidden, self.weight[start:end], b).float()  # (R, C)
+            z = self._project(hidden, self.weight[start:end], b)  # (R, C) fp32
             part = torch.logsumexp(z, dim=-1)
             lse = part if lse is None else torch.logaddexp(lse, part)
             if tokens is not None and picked is not None:
@@ -125,10 +125,16 @@ class HeadAdapter:
 
     def _project(self, hidden: torch.Tensor, w: torch.Tensor,
                  b: torch.Tensor | None) -> torch.Tensor:
-        """``hidden @ w.T`` plus bias, then the model's logit scale and soft-capping."""
-        out = hidden @ w.T
+        """``hidden @ w.T`` plus bias, then the model's logit scale and soft-capping.
+
+        The matrix product runs in the weight's dtype (hidden states of another dtype, e.g.
+        fp32 activations captured from a bf16 model, are cast to it); everything after it,
+        and the result, is fp32 whatever the model's dtype, so log-softmax, log-sum-exp and
+        metrics downstream accumulate in fp32.
+        """
+        out = (hidden.to(w.dtype) @ w.T).float()
         if b is not None:
-            out = out + b
+            out = out + b.float()
         if self.scale != 1.0:
             out = out * self.scale
         if self.softcap is not None:
