@@ -123,6 +123,29 @@ class HeadAdapter:
         return (None if picked is None else picked - lse[:, None],
                 None if top_v is None else top_v - lse[:, None], top_i)
 
+    def greedy(self, hidden: torch.Tensor, chunk: int = 1 << 24) -> torch.Tensor:
+        """Argmax token of each row's full-vocabulary logits (R,), long.
+
+        No log-sum-exp and no top-k (a greedy step needs neither): the output embedding is
+        multiplied in as few slices as keep ``rows x slice`` logits within ``chunk`` values,
+        usually one, as the model's own head does.
+        """
+        step = max(1, chunk // max(1, hidden.shape[0]))
+        best_v: torch.Tensor | None = None
+        best_i: torch.Tensor | None = None
+        for start in range(0, self.vocab_size, step):
+            end = min(start + step, self.vocab_size)
+            b = None if self.bias is None else self.bias[start:end]
+            v, i = self._project(hidden, self.weight[start:end], b).max(dim=-1)  # (R,)
+            if best_v is None or best_i is None:
+                best_v, best_i = v, i + start
+            else:
+                better = v > best_v
+                best_v = torch.where(better, v, best_v)
+                best_i = torch.where(better, i + start, best_i)
+        assert best_i is not None
+        return best_i
+
     def _project(self, hidden: torch.Tensor, w: torch.Tensor,
                  b: torch.Tensor | None) -> torch.Tensor:
         """``hidden @ w.T`` plus bias, then the model's logit scale and soft-capping.
