@@ -6,6 +6,8 @@ import json
 
 import typer
 
+from iclab.cli_device import device_option, dtype_option, load_kwargs
+
 
 def curves_command(
     model: str = typer.Option("gemma-3-270m", "--model", "-m", help="Model spec."),
@@ -22,6 +24,8 @@ def curves_command(
     label_mass: bool = typer.Option(True, help="Also log the label tokens' vocabulary mass."),
     out: str = typer.Option("runs/curves", "--out", "-o", help="Output directory."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line."),
+    device: str = device_option(),
+    dtype: str = dtype_option(),
 ) -> None:
     """Label log-likelihood, accuracy and entropy at every demonstration position (one pass)."""
     from tqdm import tqdm
@@ -46,7 +50,7 @@ def curves_command(
     check_template(template)
     check_output_path(out)
     loaded_task = load_task(task)
-    engine = Engine(load_model(model))
+    engine = Engine(load_model(model, **load_kwargs(device, dtype)))
     with tqdm(total=repeats * len(names), desc="curves", unit="prompt", disable=None) as bar:
         result = run_curves(engine, loaded_task, cfg, model, progress=bar.update)
     summary = summarize(result)

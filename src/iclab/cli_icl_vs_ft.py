@@ -27,6 +27,8 @@ from typing import Any, Optional
 
 import typer
 
+from iclab.cli_device import device_option, dtype_option, load_kwargs
+
 
 def _tasks(spec: str) -> tuple[str, ...] | None:
     from iclab.data.synthetic import TASK_NAMES
@@ -67,6 +69,8 @@ def icl_vs_ft_command(
     out: str = typer.Option("runs/icl-vs-ft", "--out", "-o", help="Output directory."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line "
                                  "(the last line of stdout)."),
+    device: str = device_option(),
+    dtype: str = dtype_option(),
 ) -> None:
     """Compare ICL, full fine-tuning and LoRA on one model; measure the circuit shift."""
     from iclab.analyses.icl_vs_ft import IclVsFtConfig, run_icl_vs_ft
@@ -85,7 +89,7 @@ def icl_vs_ft_command(
 
     check_output_path(out)  # before the model loads
     start = time.perf_counter()
-    loaded = load_model(model)
+    loaded = load_model(model, **load_kwargs(device, dtype))
     engine = Engine(loaded)
 
     def log(line: str) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 
 import typer
 
+from iclab.cli_device import device_option, dtype_option, load_kwargs
+
 
 def parse_layers(layers: str, every: int) -> tuple[int, ...] | None:
     """``"0,3,6"`` -> (0, 3, 6); ``""`` with ``every`` > 0 is resolved later; None = all."""
@@ -67,6 +69,8 @@ def layer_lora_command(
     masking: str = typer.Option("", help="`iclab layers` summary.json (or dir) to draw beside."),
     out: str = typer.Option("runs/layer-lora", "--out", "-o", help="Output directory."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line."),
+    device: str = device_option(),
+    dtype: str = dtype_option(),
 ) -> None:
     """LoRA on one layer's attention output projection, per layer; zero-shot score vs layer."""
     from tqdm import tqdm
@@ -95,7 +99,7 @@ def layer_lora_command(
     check_template(template)
     check_task_names([task])
     check_output_path(out_dir)
-    engine = Engine(load_model(model))
+    engine = Engine(load_model(model, **load_kwargs(device, dtype)))
     if every:
         chosen = tuple(range(0, n_layers_of(engine.model), every))
     cfg = LayerLoraConfig(layers=chosen, **settings)  # type: ignore[arg-type]

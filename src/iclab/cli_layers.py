@@ -6,6 +6,8 @@ import json
 
 import typer
 
+from iclab.cli_device import device_option, dtype_option, load_kwargs
+
 
 def layers_command(
     model: str = typer.Option("gemma-3-270m", "--model", "-m", help="Model spec."),
@@ -24,6 +26,8 @@ def layers_command(
     max_new_tokens: int = typer.Option(50, help="Generation budget (translation, code)."),
     out: str = typer.Option("runs/layers", "--out", "-o", help="Output directory."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line."),
+    device: str = device_option(),
+    dtype: str = dtype_option(),
 ) -> None:
     """Mask the context from layer L = 0..n on; find the task-recognition layer."""
     from tqdm import tqdm
@@ -39,7 +43,7 @@ def layers_command(
     check_template(template)  # all before the model loads
     check_output_path(out)
     loaded_task = load_task(task)
-    engine = Engine(load_model(model))
+    engine = Engine(load_model(model, **load_kwargs(device, dtype)))
     with tqdm(total=n * len(mask), desc="layers", unit="prompt", disable=None) as bar:
         rows_out = run_layers(engine, loaded_task, cfg, model, progress=bar.update)
     summary = summarize(rows_out)

@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from iclab.cli_device import dtype_option, with_dtype
+
 
 class ExecutorName(str, Enum):
     """Where cells run."""
@@ -31,6 +33,7 @@ def run_command(
     cpus_per_actor: float = typer.Option(1.0, "--cpus-per-actor", help="Ray: CPUs per actor."),
     device: Optional[str] = typer.Option(None, "--device", help="Torch device (default: "
                                          "CUDA when available, else CPU)."),
+    dtype: Optional[str] = dtype_option(),
     wandb: bool = typer.Option(False, "--wandb", help="Also log to Weights & Biases "
                                "(offline unless WANDB_API_KEY is set)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Hide the progress bar."),
@@ -56,6 +59,15 @@ def run_command(
     if append and force_new:
         raise typer.BadParameter("give --append or --force-new, not both")
     on_conflict = "append" if append else "force-new" if force_new else "refuse"
+    if dtype is not None:  # the override is written into the config the run records
+        import tempfile
+
+        import yaml
+
+        data = with_dtype(yaml.safe_load(config.read_text(encoding="utf-8")), dtype)
+        written = Path(tempfile.mkdtemp(prefix="iclab-run-")) / config.name
+        written.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        config = written
     p = plan(config, out)
     if dry_run:
         typer.echo(describe(p))

@@ -6,6 +6,8 @@ import json
 
 import typer
 
+from iclab.cli_device import device_option, dtype_option, load_kwargs
+
 
 def _csv(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
@@ -33,6 +35,8 @@ def trtl_command(
     ensemble_limit: int = typer.Option(200, help="Test queries per task for the ensemble."),
     out: str = typer.Option("runs/trtl", "--out", "-o", help="Output directory."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line."),
+    device: str = device_option(),
+    dtype: str = dtype_option(),
 ) -> None:
     """Golden / TR / TL per checkpoint, competition (C^h, C^s, R), correlation, ensemble."""
     from tqdm import tqdm
@@ -58,7 +62,8 @@ def trtl_command(
     check_output_path(out)
     cfg = TrTlConfig(checkpoints=cks, tasks=task_list, seeds=seed_list,
                      shots=shots, scoring=scoring, limit=limit,  # type: ignore[arg-type]
-                     max_new_tokens=max_new_tokens, alpha_task=alpha_task, alpha_avg=alpha_avg)
+                     max_new_tokens=max_new_tokens, alpha_task=alpha_task, alpha_avg=alpha_avg,
+                     device=device, dtype=dtype)
     with tqdm(total=0, desc="tr-tl", unit="query", disable=None) as bar:
         def grow(n: int) -> None:
             bar.total += n
@@ -71,7 +76,8 @@ def trtl_command(
                             Member(ensemble_tl, "abstract", f"TL: {ensemble_tl} (abstract)")],
                            task_list, cfg.seeds, ensemble_rule,  # type: ignore[arg-type]
                            Member(ensemble_reference, "gold", f"ref: {ensemble_reference} (gold)")
-                           if ensemble_reference else None, limit=ensemble_limit, shots=shots)
+                           if ensemble_reference else None, limit=ensemble_limit, shots=shots,
+                           **load_kwargs(device, dtype))
         write_json(f"{out}/ensemble.json", ens)
         summary["ensemble"] = {k: ens[k] for k in ("table", "weights", "rule", "members", "reference")}
     write_outputs(rows, summary, out)

@@ -50,3 +50,28 @@ def test_recompute_start():
     assert recompute_start([RowMask(((4, 8),), 0)], 1, 20) == 5  # row 4 only sees itself
     assert recompute_start([RowMask(((0, 1),), 0)], 1, 20) == 19  # only the sink: nothing
     assert recompute_start([RowMask(((0, 3),), 0)], 0, 20) == 1
+
+
+def test_padded_batch_sweep_equals_each_prompt_alone(arch):
+    """Prompts of different lengths swept as right-padded rows of one batch (each with its
+    own mask) give, at every point and every real position, each prompt's own sweep."""
+    from iclab.engine.layer_sweep import pad_rows, sweep_batches
+
+    model = model_for(arch)
+    seqs = [ids(20 + i, n)[0].tolist() for i, n in enumerate((24, 19, 27))]
+    masks = [RowMask(((2, 6), (8, Q_START)), Q_START), RowMask(((1, 12),), 12),
+             RowMask(((3, Q_START + 4),), Q_START + 4)]
+    lengths = [len(s) for s in seqs]
+    batched = list(layer_sweep(model, pad_rows(seqs), ContextMask(0, tuple(masks)),
+                               lengths=lengths))
+    assert batched[0].start <= min(lengths) - 1
+    for b, (seq, rm) in enumerate(zip(seqs, masks)):
+        alone = list(layer_sweep(model, torch.tensor([seq]), ContextMask(0, (rm,))))
+        for pa, pb in zip(alone, batched):
+            assert pa.from_layer == pb.from_layer
+            shift = pa.start - pb.start  # the batch may recompute earlier rows: exact too
+            got = pb.hidden[b, shift:lengths[b] - pb.start]
+            torch.testing.assert_close(got, pa.hidden[0], atol=ATOL, rtol=0)
+    assert sweep_batches([5, 3, 9, 4], max_rows=2, max_tokens=100) == [[1, 3], [0, 2]]
+    assert sweep_batches([5, 3, 9, 4], max_rows=8, max_tokens=15) == [[1, 3, 0], [2]]
+    assert sweep_batches([5, 3, 9, 4], max_rows=8, max_tokens=12) == [[1, 3], [0], [2]]

@@ -123,7 +123,8 @@ def member_probs(engine: Any, task: Any, demos: Sequence[Any], queries: Sequence
 def run_ensemble(members: Sequence[Member], tasks: Sequence[str], seeds: Sequence[int],
                  rule: WeightRule = "accuracy", reference: Member | None = None,
                  limit: int | None = 200, shots: int = 16,
-                 load_engine: Callable[[str], Any] | None = None) -> dict[str, Any]:
+                 load_engine: Callable[[str], Any] | None = None, device: str | None = None,
+                 dtype: str | None = None) -> dict[str, Any]:
     """Fit weights on each task's dev split and compare the ensemble with its members.
 
     Per task and seed: demos and dev = MetaICL's train / next-16 split of that seed; test = the
@@ -140,7 +141,7 @@ def run_ensemble(members: Sequence[Member], tasks: Sequence[str], seeds: Sequenc
         from iclab.models import load_model
 
         def load_engine(spec: str) -> Any:
-            return Engine(load_model(spec))
+            return Engine(load_model(spec, device=device, dtype=dtype))
 
     loaded = {t: load_task(t) for t in tasks}
     splits = {(t, s): metaicl_split(loaded[t], s, shots) for t in tasks for s in seeds}

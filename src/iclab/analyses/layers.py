@@ -4,7 +4,8 @@ Reproduces and extends Sia, Mueller & Duh (NeurIPS 2024), "Where does In-context
 Happen in Large Language Models?". For each mask config (any non-empty subset of instructions,
 examples, query), each prompt is swept over L = 0..n_layers with
 :func:`iclab.engine.layer_sweep.layer_sweep` (lower layers and the unaffected prefix computed
-once per prompt and mask), and every point is a full evaluation:
+once per prompt and mask; classification prompts many at a time), and every point is a full
+evaluation:
 
 - classification: label ranking by the first text token of each choice at the answer
   position (accuracy);
@@ -31,7 +32,7 @@ from iclab.data import load_task
 from iclab.data.types import Task
 from iclab.engine.generate import cut_at_stop
 from iclab.engine.kv import select_rows
-from iclab.engine.layer_sweep import SweepPoint, fork_cache, layer_sweep
+from iclab.engine.layer_sweep import SweepPoint, fork_cache, layer_sweep, pad_rows, sweep_batches
 from iclab.engine.masking import ContextMask, RowMask, mask_context, parse_parts, row_mask
 from iclab.engine.plan import first_text_token
 from iclab.errors import IclabError
@@ -146,11 +147,21 @@ def _answer_tokens(engine: Any, prompt: Prompt) -> tuple[tuple[int, ...], list[i
     return leads.pop(), firsts
 
 
-def _classify(engine: Any, prompt: Prompt, firsts: Sequence[int], point: SweepPoint) -> float:
-    """1.0 when the first text token of the target choice has the highest logit."""
-    rows = torch.tensor(list(firsts), device=point.hidden.device)
-    logits = engine.adapter.logits(point.hidden[:, -1], rows=rows)[0]  # (C,)
-    return float(int(logits.argmax()) == prompt.target)
+def _classify_rows(engine: Any, targets: Sequence[int], firsts: Sequence[Sequence[int]],
+                   last: Sequence[int], point: SweepPoint) -> list[float]:
+    """Per batch row, 1.0 when the first text token of its target choice has the highest
+    logit at the row's last real position (``last[b]``, absolute)."""
+    union = sorted({t for f in firsts for t in f})
+    col = {t: j for j, t in enumerate(union)}
+    rows = torch.arange(len(last), device=point.hidden.device)
+    at = torch.tensor([t - point.start for t in last], device=point.hidden.device)
+    logits = engine.adapter.logits(point.hidden[rows, at],
+                                   rows=torch.tensor(union, device=point.hidden.device))  # (B, U)
+    out = []
+    for b, (target, f) in enumerate(zip(targets, firsts)):
+        own = logits[b, [col[t] for t in f]]  # (C,)
+        out.append(float(int(own.argmax()) == target))
+    return out
 
 
 def _decode(engine: Any, point: SweepPoint, cfg: LayersConfig) -> str:
@@ -246,28 +257,46 @@ def _score_outputs(metric: str, outputs: Sequence[Any], prompts: Sequence[Prompt
 
 def sweep_mask(engine: Any, prompts: Sequence[Prompt], task: Task, mask: str,
                cfg: LayersConfig, progress: Progress = None) -> dict[int, dict[str, float]]:
-    """Per first-masked layer (0..n_layers), the metric over all prompts for one mask."""
+    """Per first-masked layer (0..n_layers), the metric over all prompts for one mask.
+
+    Classification prompts sweep many at a time (right-padded rows, batches within the
+    engine's ``BatchLimits``: ``rows`` rows and ``cache_tokens`` padded tokens), so each
+    point runs every prompt of a batch in one forward; generation sweeps one prompt at a
+    time and decodes all of its points together.
+    """
     metric = task_metric(task)
-    per_layer: dict[int, list[Any]] = {}
+    outs: dict[int, list[Any]] = {}
     device = engine.adapter.weight.device
-    for prompt in prompts:
-        rm = row_mask(prompt, mask, rows=cfg.rows)  # type: ignore[arg-type]
-        lead, firsts = _answer_tokens(engine, prompt) if metric == "accuracy" else ((), [])
-        ids = torch.tensor([list(prompt.input_ids) + list(lead)], device=device)  # (1, T)
-        with torch.inference_mode():
-            points = layer_sweep(engine.model, ids, ContextMask(0, (rm,), cfg.sink))
-            if metric == "accuracy":
-                for point in points:
-                    per_layer.setdefault(point.from_layer, []).append(
-                        _classify(engine, prompt, firsts, point))
-            else:  # generation: every layer's point decoded in one batch
-                done = list(points)
+    masks = [row_mask(p, mask, rows=cfg.rows) for p in prompts]  # type: ignore[arg-type]
+    if metric == "accuracy":
+        answers = [_answer_tokens(engine, p) for p in prompts]
+        seqs = [list(p.input_ids) + list(lead) for p, (lead, _) in zip(prompts, answers)]
+        limits = engine.limits
+        for batch in sweep_batches([len(x) for x in seqs], limits.rows, limits.cache_tokens):
+            ids = pad_rows([seqs[i] for i in batch], device)  # (B, T)
+            lengths = [len(seqs[i]) for i in batch]
+            cmask = ContextMask(0, tuple(masks[i] for i in batch), cfg.sink)
+            with torch.inference_mode():
+                for point in layer_sweep(engine.model, ids, cmask, lengths=lengths):
+                    got = _classify_rows(engine, [prompts[i].target for i in batch],  # type: ignore[misc]
+                                         [answers[i][1] for i in batch],
+                                         [n - 1 for n in lengths], point)
+                    row = outs.setdefault(point.from_layer, [None] * len(prompts))
+                    for i, v in zip(batch, got):
+                        row[i] = v
+            if progress is not None:
+                progress(len(batch))
+    else:
+        for prompt, rm in zip(prompts, masks):
+            ids = torch.tensor([list(prompt.input_ids)], device=device)  # (1, T)
+            with torch.inference_mode():  # every layer's point decoded in one batch
+                done = list(layer_sweep(engine.model, ids, ContextMask(0, (rm,), cfg.sink)))
                 for point, out in zip(done, _decode_points(engine, done, cfg)):
-                    per_layer.setdefault(point.from_layer, []).append(out)
-        if progress is not None:
-            progress(1)
-    return {layer: _score_outputs(metric, outs, prompts, task, cfg)
-            for layer, outs in sorted(per_layer.items())}
+                    outs.setdefault(point.from_layer, []).append(out)
+            if progress is not None:
+                progress(1)
+    return {layer: _score_outputs(metric, o, prompts, task, cfg)
+            for layer, o in sorted(outs.items())}
 
 
 def run_layers(engine: Any, task: Task, cfg: LayersConfig, model_name: str,

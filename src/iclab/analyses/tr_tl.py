@@ -47,6 +47,8 @@ class TrTlConfig:
         max_new_tokens: generation budget (the paper: 256; generation stops at the first
             newline after non-space text, so this only bounds run-away outputs).
         alpha_task / alpha_avg: competition tolerances per task × seed and on averaged curves.
+        device: torch device (None: CUDA if available).
+        dtype: ``float32``/``bfloat16``/``float16`` (None: bf16 on CUDA, fp32 on CPU).
     """
 
     checkpoints: tuple[Checkpoint, ...]
@@ -59,6 +61,8 @@ class TrTlConfig:
     alpha_task: float = PAPER_ALPHA_PER_TASK
     alpha_avg: float = PAPER_ALPHA_AVERAGED
     settings: tuple[str, ...] = field(default=tuple(SETTING_CURVES))
+    device: str | None = None
+    dtype: str | None = None
 
     def __post_init__(self) -> None:
         if not self.checkpoints or not self.tasks or not self.seeds:
@@ -91,10 +95,11 @@ def run_grid(cfg: TrTlConfig, out: str | Path,
                 ecfg = EvalConfig(model=ck.spec, task=task, shots=cfg.shots, seeds=cfg.seeds,
                                   labels=setting, template="metaicl-minimal",
                                   scoring=cfg.scoring, limit=cfg.limit,
-                                  max_new_tokens=cfg.max_new_tokens)
+                                  max_new_tokens=cfg.max_new_tokens, device=cfg.device,
+                                  dtype=cfg.dtype)
                 cell_dir = Path(out) / "cells" / ck.series / f"step{ck.step}" / task / setting
                 if engine is None and not _cached(cell_dir):
-                    engine = Engine(load_model(ck.spec))
+                    engine = Engine(load_model(ck.spec, device=cfg.device, dtype=cfg.dtype))
                 summary = run_eval(ecfg, cell_dir, Path(out) / "cache", progress, on_total, engine)
                 for seed, s in summary["accuracy_per_seed"].items():
                     rows.append({"model": ck.series, "step": ck.step, "spec": ck.spec,

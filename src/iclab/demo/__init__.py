@@ -24,7 +24,8 @@ def demo_configs() -> list[Path]:
 
 
 def run_demo(out: str | Path, model: str | None = None, progress: bool = True,
-             echo: Callable[[str], None] = print) -> Path:
+             echo: Callable[[str], None] = print, device: str | None = None,
+             dtype: str | None = None) -> Path:
     """Run every demo config into ``out`` and write ``out/report.html``; return its path.
 
     Args:
@@ -32,6 +33,9 @@ def run_demo(out: str | Path, model: str | None = None, progress: bool = True,
         model: override the demo's model (default: the configs' ``gemma-3-270m``).
         progress: show progress bars.
         echo: where status lines go.
+        device: torch device of every cell (None: CUDA when available, else CPU).
+        dtype: model dtype of every cell (None: each config's, by default bf16 on CUDA and
+            fp32 on CPU).
     """
     import tempfile
 
@@ -51,6 +55,8 @@ def run_demo(out: str | Path, model: str | None = None, progress: bool = True,
         config = yaml.safe_load(text)
         if model is not None and config.get("params", {}).get("model") == "gemma-3-270m":
             config["params"]["model"] = model
+        if dtype is not None:
+            config.setdefault("params", {})["dtype"] = dtype
         with tempfile.TemporaryDirectory(prefix="iclab-demo-") as tmp:
             written = Path(tmp) / path.name
             written.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
@@ -61,7 +67,8 @@ def run_demo(out: str | Path, model: str | None = None, progress: bool = True,
                 raise ConfigError(f"{out} holds results of other configs "
                                   f"({', '.join(sorted(foreign))}), not of this demo; use a "
                                   "new --out")
-            summary = run_config(written, out, progress=progress, on_conflict="append")
+            summary = run_config(written, out, progress=progress, on_conflict="append",
+                                 device=device)
             echo(f"[demo] {config['analysis']}: {summary.finished} cell(s) finished")
     return Path(report_from_run_dir(out))
 

@@ -71,7 +71,7 @@ class HeadAdapter:
         return out.last_hidden_state
 
     def logits(self, hidden: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
-        """Project hidden states (..., H) to logits (..., R) over ``rows`` (all when None)."""
+        """Project hidden states (..., H) to fp32 logits (..., R) over ``rows`` (all when None)."""
         w = self.weight if rows is None else self.weight.index_select(0, rows)
         b = None if self.bias is None else (self.bias if rows is None
                                             else self.bias.index_select(0, rows))
@@ -104,7 +104,7 @@ class HeadAdapter:
         for start in range(0, self.vocab_size, chunk):
             end = min(start + chunk, self.vocab_size)
             b = None if self.bias is None else self.bias[start:end]
-            z = self._project(hidden, self.weight[start:end], b).float()  # (R, C)
+            z = self._project(hidden, self.weight[start:end], b)  # (R, C) fp32
             part = torch.logsumexp(z, dim=-1)
             lse = part if lse is None else torch.logaddexp(lse, part)
             if tokens is not None and picked is not None:
@@ -123,12 +123,41 @@ class HeadAdapter:
         return (None if picked is None else picked - lse[:, None],
                 None if top_v is None else top_v - lse[:, None], top_i)
 
+    def greedy(self, hidden: torch.Tensor, chunk: int = 1 << 24) -> torch.Tensor:
+        """Argmax token of each row's full-vocabulary logits (R,), long.
+
+        No log-sum-exp and no top-k (a greedy step needs neither): the output embedding is
+        multiplied in as few slices as keep ``rows x slice`` logits within ``chunk`` values,
+        usually one, as the model's own head does.
+        """
+        step = max(1, chunk // max(1, hidden.shape[0]))
+        best_v: torch.Tensor | None = None
+        best_i: torch.Tensor | None = None
+        for start in range(0, self.vocab_size, step):
+            end = min(start + step, self.vocab_size)
+            b = None if self.bias is None else self.bias[start:end]
+            v, i = self._project(hidden, self.weight[start:end], b).max(dim=-1)  # (R,)
+            if best_v is None or best_i is None:
+                best_v, best_i = v, i + start
+            else:
+                better = v > best_v
+                best_v = torch.where(better, v, best_v)
+                best_i = torch.where(better, i + start, best_i)
+        assert best_i is not None
+        return best_i
+
     def _project(self, hidden: torch.Tensor, w: torch.Tensor,
                  b: torch.Tensor | None) -> torch.Tensor:
-        """``hidden @ w.T`` plus bias, then the model's logit scale and soft-capping."""
-        out = hidden @ w.T
+        """``hidden @ w.T`` plus bias, then the model's logit scale and soft-capping.
+
+        The matrix product runs in the weight's dtype (hidden states of another dtype, e.g.
+        fp32 activations captured from a bf16 model, are cast to it); everything after it,
+        and the result, is fp32 whatever the model's dtype, so log-softmax, log-sum-exp and
+        metrics downstream accumulate in fp32.
+        """
+        out = (hidden.to(w.dtype) @ w.T).float()
         if b is not None:
-            out = out + b
+            out = out + b.float()
         if self.scale != 1.0:
             out = out * self.scale
         if self.softcap is not None:

@@ -142,13 +142,13 @@ def _decode_packed(adapter: HeadAdapter, tokenizer: Any, prefix: Prefix,
     active = list(range(len(seqs)))
     n_keys = seg.n_keys
     while active:
-        _, v, t = adapter.vocab_logprobs(last, top_k=max(config.top_k, 1))  # (A, k)
-        assert v is not None and t is not None
+        v, t = _next_tokens(adapter, last, config.top_k)  # (A, k)
         keep = []
+        firsts = t[:, 0].tolist()
         for a, b in enumerate(active):
             row = live[b]
-            row.ids.append(int(t[a, 0]))
-            if config.top_k:
+            row.ids.append(firsts[a])
+            if config.top_k and v is not None:
                 row.tops.append(tuple(zip(t[a].tolist(), v[a].tolist())))
             row.stopped = _stop_reason(tokenizer, row.ids, config, eos)
             if not row.stopped and len(row.ids) >= limit[b]:
@@ -182,14 +182,13 @@ def _decode(adapter: HeadAdapter, tokenizer: Any, prefix: Prefix, seqs: Sequence
         limit = min(limit, max_length - len(seqs[0]))
     for step in range(limit):
         hidden = adapter.hidden(step_ids, cache)[:, -1]  # (B, H)
-        _, v, t = adapter.vocab_logprobs(hidden, top_k=max(config.top_k, 1))  # (B, k)
-        assert v is not None and t is not None
+        v, t = _next_tokens(adapter, hidden, config.top_k)  # (B, k)
         nxt = t[:, 0]
         keep = []
         for b, j in enumerate(active):
             row = live[j]
             row.ids.append(int(nxt[b]))
-            if config.top_k:
+            if config.top_k and v is not None:
                 row.tops.append(tuple(zip(t[b].tolist(), v[b].tolist())))
             row.stopped = _stop_reason(tokenizer, row.ids, config, eos)
             if not row.stopped:
@@ -204,6 +203,17 @@ def _decode(adapter: HeadAdapter, tokenizer: Any, prefix: Prefix, seqs: Sequence
         step_ids = nxt[:, None]
     for j in active:
         live[j].stopped = "length"
+
+
+def _next_tokens(adapter: HeadAdapter, hidden: torch.Tensor, top_k: int
+                 ) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """Greedy next tokens as (top-k log-probs (R, k) or None, top-k ids (R, k)); without
+    ``top_k`` only the argmax is computed (no log-sum-exp over the vocabulary)."""
+    if not top_k:
+        return None, adapter.greedy(hidden)[:, None]
+    _, v, t = adapter.vocab_logprobs(hidden, top_k=top_k)
+    assert v is not None and t is not None
+    return v, t
 
 
 def _stop_reason(tokenizer: Any, ids: list[int], config: GenConfig, eos: set[int]) -> str:

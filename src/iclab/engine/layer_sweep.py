@@ -103,11 +103,19 @@ def _body(model: Any, ids: torch.Tensor, cache: Any) -> torch.Tensor:
     return out.last_hidden_state
 
 
-def sweep_base(model: Any, input_ids: torch.Tensor, mask: ContextMask) -> SweepBase:
-    """Run the unmasked model once and keep what every sweep point shares."""
+def sweep_base(model: Any, input_ids: torch.Tensor, mask: ContextMask,
+               lengths: Sequence[int] | None = None) -> SweepBase:
+    """Run the unmasked model once and keep what every sweep point shares.
+
+    ``lengths``: each row's real length when ``input_ids`` is right-padded (rows of
+    different lengths); R then stays before every row's last real token.
+    """
     if input_ids.ndim != 2 or input_ids.shape[1] < 2:
         raise EngineError("a sweep needs input_ids of shape (B, T) with T >= 2")
-    start = recompute_start(mask.rows, mask.sink, input_ids.shape[1])
+    shortest = input_ids.shape[1] if lengths is None else min(lengths)
+    if shortest < 2 or shortest > input_ids.shape[1]:
+        raise EngineError(f"sweep rows need 2..{input_ids.shape[1]} real tokens each")
+    start = recompute_start(mask.rows, mask.sink, shortest)
     store: dict[int, torch.Tensor] = {}
     with torch.inference_mode():
         prefix = DynamicCache(config=model.config)
@@ -137,12 +145,36 @@ def run_point(model: Any, base: SweepBase, from_layer: int) -> SweepPoint:
 
 
 def layer_sweep(model: Any, input_ids: torch.Tensor, mask: ContextMask,
-                layers: Sequence[int] | None = None) -> Iterator[SweepPoint]:
+                layers: Sequence[int] | None = None,
+                lengths: Sequence[int] | None = None) -> Iterator[SweepPoint]:
     """Yield a :class:`SweepPoint` for each ``from_layer`` in ``layers`` (default 0..n_layers).
 
-    ``mask.from_layer`` is ignored; its rows and sink define the mask of every point.
+    ``mask.from_layer`` is ignored; its rows (one per batch row, or one for all) and sink
+    define the mask of every point. Many prompts sweep in one batch as right-padded rows
+    (:func:`pad_rows`, with their real ``lengths``): a real token never attends to a later
+    position, so padding after a row's end changes none of its real positions, and every
+    point runs all the prompts' rows in one forward.
     """
-    base = sweep_base(model, input_ids, mask)
+    base = sweep_base(model, input_ids, mask, lengths)
     n = len(base.layer_inputs)
     for layer in (range(n + 1) if layers is None else layers):
         yield run_point(model, base, layer)
+
+
+def pad_rows(seqs: Sequence[Sequence[int]], device: torch.device | str = "cpu",
+             pad: int = 0) -> torch.Tensor:
+    """Right-pad token sequences into a (B, T) tensor (T: the longest)."""
+    width = max(len(x) for x in seqs)
+    return torch.tensor([list(x) + [pad] * (width - len(x)) for x in seqs], device=device)
+
+
+def sweep_batches(lengths: Sequence[int], max_rows: int, max_tokens: int) -> list[list[int]]:
+    """Indices of rows, sorted by length, cut into batches of at most ``max_rows`` rows and
+    ``max_tokens`` padded tokens (rows x longest; a longer row still gets a batch)."""
+    out: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        if out and len(out[-1]) < max_rows and (len(out[-1]) + 1) * lengths[i] <= max_tokens:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 import torch
+import torch.nn.functional as F
 from transformers import AttentionInterface, DynamicCache
 from transformers.cache_utils import DynamicLayer
 from transformers.masking_utils import AttentionMaskInterface
@@ -36,6 +37,7 @@ from transformers.masking_utils import AttentionMaskInterface
 from iclab.engine.types import EngineError
 
 KEY = "iclab_packed"
+DENSE_LIMIT = 1 << 16  # queries x keys up to which one fused call with a dense mask runs
 _BASES = ("sdpa", "eager")
 
 
@@ -71,7 +73,7 @@ class Segments:
     positions: torch.Tensor
     n_keys: int
     max_position: int
-    _row_masks: dict[int | None, torch.Tensor] = field(default_factory=dict)
+    _row_masks: dict[Any, torch.Tensor] = field(default_factory=dict)
 
     def row_mask(self, window: int | None) -> torch.Tensor:
         """(B, Tq, Tk) bool: a query slot may see a key slot of its own row."""
@@ -85,6 +87,20 @@ class Segments:
             allowed |= (~self.q_valid)[:, :, None] & (k == 0)[None, None, :]
             self._row_masks[window] = allowed
         return self._row_masks[window]
+
+
+    def own_keys(self, window: int | None) -> torch.Tensor:
+        """(N, n_keys) bool: packed query i may see non-prefix key j (its own row's, causal,
+        within ``window``); the dense form of :meth:`row_mask`, for few queries."""
+        key = ("dense", window)
+        if key not in self._row_masks:  # type: ignore[operator]
+            b, tq = self.q_index.shape
+            allowed = self.row_mask(window) & self.q_valid[:, :, None]  # (B, Tq, Tk)
+            dense = torch.zeros(b, tq, self.n_keys, device=allowed.device)
+            idx = self.k_index[:, None, :].expand_as(allowed)
+            dense.scatter_add_(2, idx, allowed.float())
+            self._row_masks[key] = (dense > 0).view(b * tq, self.n_keys)[self.flat]  # type: ignore[index]
+        return self._row_masks[key]  # type: ignore[index]
 
 
 def _pad(rows: Sequence[Sequence[int]], device: torch.device
@@ -201,6 +217,8 @@ def _attend(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Te
     pk = key.shape[2] - seg.n_keys  # prefix keys this layer holds (sliding: the last few)
     scale = scaling if scaling is not None else d ** -0.5
     window = sliding_window or getattr(module, "sliding_window", None)
+    if not softcap and n * key.shape[2] <= DENSE_LIMIT:
+        return _attend_dense(seg, query, key, value, pk, scale, window), None
     b, tq = seg.q_index.shape
     tk = seg.k_index.shape[1]
     q = query[0].reshape(kvh, g * n, d) * scale  # scaling the queries, not the scores
@@ -231,6 +249,30 @@ def _attend(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Te
     out = _merge_softmax(parts)  # type: ignore[arg-type]  # (kvh, g*N, D)
     out = out.view(h, n, d).transpose(0, 1).unsqueeze(0).to(query.dtype)  # (1, N, H, D)
     return out.contiguous(), None
+
+
+def _prefix_visible(seg: Segments, pk: int, window: int | None,
+                    device: torch.device) -> torch.Tensor | None:
+    """(N, pk) bool: which of the layer's ``pk`` prefix keys each packed query sees (None:
+    all of them)."""
+    if not (pk and window and seg.max_position - window >= seg.prefix - pk):
+        return None
+    k_pos = torch.arange(seg.prefix - pk, seg.prefix, device=device)
+    return k_pos[None, :] > seg.positions[:, None] - window
+
+
+def _attend_dense(seg: Segments, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                  pk: int, scale: float, window: int | None) -> torch.Tensor:
+    """Few queries (decoding steps): one fused attention call over all keys with an explicit
+    (N, keys) mask of the prefix and each query's own row (the same softmax as the blocks)."""
+    own = seg.own_keys(window)  # (N, n_keys)
+    pre = _prefix_visible(seg, pk, window, query.device)
+    if pre is None:
+        pre = torch.ones(own.shape[0], pk, dtype=torch.bool, device=own.device)
+    mask = torch.cat([pre, own], 1)[None, None]  # (1, 1, N, pk + n_keys)
+    out = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=scale,
+                                         enable_gqa=key.shape[1] != query.shape[1])
+    return out.transpose(1, 2).contiguous()  # (1, N, H, D)
 
 
 def _no_mask(*args: Any, **kwargs: Any) -> None:
