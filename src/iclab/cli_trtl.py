@@ -29,7 +29,12 @@ def trtl_command(
     ensemble_tr: str = typer.Option(None, help="Ensemble: TR-strong model (run with random labels)."),
     ensemble_tl: str = typer.Option(None, help="Ensemble: TL-strong model (run with abstract symbols)."),
     ensemble_reference: str = typer.Option(None, help="Ensemble: a larger model to compare with (gold)."),
-    ensemble_rule: str = typer.Option("accuracy", help="accuracy (the paper's) or loglik."),
+    ensemble_rule: str = typer.Option(None, help="accuracy (the paper's rule on measured "
+                                      "accuracies; default), loglik, or paper-fixed (its one "
+                                      "global weight pair 0.18/0.82; the --preset paper default)."),
+    preset: str = typer.Option("iclab", "--preset", help="iclab (default) or paper: competition "
+                               "on accuracies rounded to 2 decimals and the ensemble's fixed "
+                               "global weights (docs/FIDELITY.md)."),
     ensemble_limit: int = typer.Option(200, help="Test queries per task for the ensemble."),
     out: str = typer.Option("runs/trtl", "--out", "-o", help="Output directory."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line."),
@@ -47,7 +52,12 @@ def trtl_command(
     task_list = tuple(METAICL_TASKS) if tasks == "paper" else tuple(_csv(tasks))
     cfg = TrTlConfig(checkpoints=cks, tasks=task_list, seeds=tuple(int(s) for s in _csv(seeds)),
                      shots=shots, scoring=scoring, limit=limit,  # type: ignore[arg-type]
-                     max_new_tokens=max_new_tokens, alpha_task=alpha_task, alpha_avg=alpha_avg)
+                     max_new_tokens=max_new_tokens, alpha_task=alpha_task, alpha_avg=alpha_avg,
+                     decimals=2 if preset == "paper" else None)
+    if preset not in ("iclab", "paper"):
+        raise typer.BadParameter(f"unknown preset {preset!r}; choose iclab or paper",
+                                 param_hint="--preset")
+    ensemble_rule = ensemble_rule or ("paper-fixed" if preset == "paper" else "accuracy")
     with tqdm(total=0, desc="tr-tl", unit="query", disable=None) as bar:
         def grow(n: int) -> None:
             bar.total += n

@@ -47,6 +47,8 @@ class TrTlConfig:
         max_new_tokens: generation budget (the paper: 256; generation stops at the first
             newline after non-space text, so this only bounds run-away outputs).
         alpha_task / alpha_avg: competition tolerances per task × seed and on averaged curves.
+        decimals: None (exact) or 2 (the paper's ``competitive_main.py``: accuracies in %
+            and soft intensities rounded to 2 decimals); the CLI's ``--preset paper``.
     """
 
     checkpoints: tuple[Checkpoint, ...]
@@ -59,6 +61,7 @@ class TrTlConfig:
     alpha_task: float = PAPER_ALPHA_PER_TASK
     alpha_avg: float = PAPER_ALPHA_AVERAGED
     settings: tuple[str, ...] = field(default=tuple(SETTING_CURVES))
+    decimals: int | None = None
 
     def __post_init__(self) -> None:
         if not self.checkpoints or not self.tasks or not self.seeds:
@@ -157,14 +160,14 @@ def summarize(cfg: TrTlConfig, rows: Sequence[dict[str, Any]]) -> dict[str, Any]
             {"step": s, "golden": g, "tr": tr, "tl": tl}
             for s, g, tr, tl in zip(curve["step"], curve["golden"], curve["tr"], curve["tl"])]}
         if len(curve["step"]) >= 2:
-            comp = competition(curve["tr"], curve["tl"], cfg.alpha_avg)
+            comp = competition(curve["tr"], curve["tl"], cfg.alpha_avg, cfg.decimals)
             entry.update(hard=comp["hard"], intensity=comp["intensity"],
                          mean_intensity=comp["mean_intensity"], cumulative=comp["cumulative"])
         models[model] = entry
     units = []
     for (model, task, seed), curve in per_series.items():
         if len(curve["step"]) >= 2:
-            comp = competition(curve["tr"], curve["tl"], cfg.alpha_task)
+            comp = competition(curve["tr"], curve["tl"], cfg.alpha_task, cfg.decimals)
             units.append({"model": model, "task": task, "seed": seed,
                           "intensity": comp["mean_intensity"],
                           "performance": float(np.mean(curve["golden"]))})
