@@ -18,7 +18,8 @@ class ExecutorName(str, Enum):
 
 def run_command(
     config: Path = typer.Argument(..., help="The YAML run config (analysis + grid + params)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Run directory (created; resumable)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (created; "
+                                       "resumable); needed unless --dry-run."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the cells and a cost estimate."),
     executor: ExecutorName = typer.Option(ExecutorName.local, "--executor",
                                           help="local: this process; ray: a Ray cluster."),
@@ -42,10 +43,14 @@ def run_command(
 
     if executor is not ExecutorName.ray and (address or gpus_per_actor is not None):
         raise typer.BadParameter("--address/--gpus-per-actor need --executor ray")
-    p = plan(config, out)
+    if out is None and not dry_run:
+        raise typer.BadParameter("give the run directory (--out), or --dry-run",
+                                 param_hint="--out")
+    p = plan(config, out if out is not None else config.parent / ".iclab-dry-run-no-out")
     if dry_run:
         typer.echo(describe(p))
         return
+    assert out is not None
     check_output_dir(out)
     typer.echo(f"{len(p.pending)} of {len(p.cells)} cells to run into {out}", err=True)
     ray = RayOptions(address, gpus_per_actor, cpus_per_actor)
