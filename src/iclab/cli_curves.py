@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from typing import Optional
+
 import typer
 
 from iclab.cli_device import device_option, dtype_option, load_kwargs
@@ -15,8 +17,14 @@ def curves_command(
     settings: str = typer.Option("default,random", help="Comma-separated: default, random, "
                                  "flip, flip-f2d, flip-after:F[:f2d], alternating, "
                                  "replacement:VARIANT."),
+    preset: str = typer.Option("iclab", "--preset", help="iclab (default) or paper: random "
+                               "labels continue the repeat's generator; the paper's N and flip "
+                               "point F for its datasets (docs/FIDELITY.md)."),
     repeats: int = typer.Option(50, help="Repeats (rng seed 200 + r)."),
-    demos: int = typer.Option(60, help="Demonstrations per prompt (N)."),
+    demos: Optional[int] = typer.Option(None, help="Demonstrations per prompt (N; default 60, "
+                                        "under --preset paper the paper's N for the task)."),
+    flip_at: Optional[int] = typer.Option(None, help="Flip point F of flip / flip-f2d "
+                                          "(default N // 2; paper preset: the paper's F)."),
     template: str = typer.Option("label-relationships", help="Prompt preset."),
     sampling: str = typer.Option("iid", help="iid (with replacement, the paper's) or balanced."),
     smooth: int = typer.Option(1, help="Moving-average window over positions."),
@@ -43,10 +51,15 @@ def curves_command(
     from iclab.models import load_model
 
     names = tuple(s.strip() for s in settings.split(",") if s.strip())
-    cfg = CurvesConfig(settings=names, repeats=repeats, demos=demos, template=template,
-                       sampling=sampling, smooth=smooth, final_window=final_window,
-                       label_mass=label_mass)
-    check_settings(resolve_setting(n, demos) for n in names)  # all before the model loads
+    if preset not in ("iclab", "paper"):
+        raise typer.BadParameter(f"unknown preset {preset!r}; choose iclab or paper",
+                                 param_hint="--preset")
+    given = {k: v for k, v in {"demos": demos, "flip_at": flip_at}.items() if v is not None}
+    common = dict(settings=names, repeats=repeats, template=template, sampling=sampling,
+                  smooth=smooth, final_window=final_window, label_mass=label_mass, **given)
+    cfg = (CurvesConfig.paper(task, **common) if preset == "paper"
+           else CurvesConfig(**common))  # type: ignore[arg-type]
+    check_settings(resolve_setting(n, cfg.demos) for n in names)  # all before the model loads
     check_template(template)
     check_output_path(out)
     loaded_task = load_task(task)

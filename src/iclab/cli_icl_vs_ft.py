@@ -45,7 +45,12 @@ def _tasks(spec: str) -> tuple[str, ...] | None:
 
 def icl_vs_ft_command(
     model: str = typer.Option("gemma-3-270m", "--model", "-m", help="Model spec."),
-    tasks: str = typer.Option("all", "--tasks", "-t", help="Comma-separated families or 'all'."),
+    preset: str = typer.Option("iclab", "--preset", help="iclab (default) or paper: the "
+                               "paper's prompts, fresh demos per query (seed 114514), 1-3 new "
+                               "tokens, substring scoring, its generators and fine-tuning "
+                               "settings (docs/FIDELITY.md); options given here override it."),
+    tasks: str = typer.Option("all", "--tasks", "-t", help="Comma-separated families or 'all' "
+                              "(under --preset paper: the paper's four)."),
     split: Optional[list[str]] = typer.Option(None, "--split", help="normal / misleading "
                                               "(repeat; default both)."),
     shots: Optional[list[int]] = typer.Option(None, "--shots", help="ICL shot counts (repeat; "
@@ -83,8 +88,12 @@ def icl_vs_ft_command(
         "methods": method, "ft_shots": ft_shots, "n_test": n_test, "n_circuit": n_circuit,
         "match": match, "loss_on": loss_on, "epochs": epochs, "seed": seed,
         "patching": False if no_patching else None}
-    cfg = IclVsFtConfig(**{k: tuple(v) if isinstance(v, list) else v
-                           for k, v in given.items() if v is not None})
+    if preset not in ("iclab", "paper"):
+        raise typer.BadParameter(f"unknown preset {preset!r}; choose iclab or paper",
+                                 param_hint="--preset")
+    chosen = {k: tuple(v) if isinstance(v, list) else v for k, v in given.items()
+              if v is not None}
+    cfg = IclVsFtConfig.paper(**chosen) if preset == "paper" else IclVsFtConfig(**chosen)
     from iclab.cli_checks import check_output_path
 
     check_output_path(out)  # before the model loads

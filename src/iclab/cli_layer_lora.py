@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import typer
 
@@ -53,11 +53,17 @@ def layer_lora_command(
     task: str = typer.Option("word-sentiment", "--task", "-t", help="Task name or spec."),
     layers: str = typer.Option("", help="Comma-separated 0-based layers (default: all)."),
     every: int = typer.Option(0, help="Adapt every N-th layer (0, N, 2N, ...) instead."),
-    n_train: int = typer.Option(32, help="Training pairs (first of the train split)."),
+    preset: str = typer.Option("iclab", "--preset", help="iclab (default) or paper: train on "
+                               "Q:{src}\\nA:{tgt}<eos> with loss on the whole sequence, 400 "
+                               "pairs, batch 32 (translation; docs/FIDELITY.md)."),
+    n_train: Optional[int] = typer.Option(None, help="Training pairs (first of the train "
+                                          "split; default 32, paper 400)."),
     n_test: int = typer.Option(24, help="Zero-shot test queries."),
-    epochs: int = typer.Option(3, help="Passes over the training pairs."),
+    epochs: Optional[int] = typer.Option(None, help="Passes over the training pairs "
+                                         "(default 3)."),
     max_steps: int = typer.Option(0, help="Optimizer steps (0: use --epochs)."),
-    batch_size: int = typer.Option(8, help="Pairs per step (paper: 32)."),
+    batch_size: Optional[int] = typer.Option(None, help="Pairs per step (default 8; "
+                                             "paper: 32)."),
     lr: float = typer.Option(1e-4, help="Learning rate (paper: 1e-4, for full-size runs; "
                              "short CPU runs of ~30 steps need ~1e-3, see FINDINGS.md)."),
     r: int = typer.Option(8, help="LoRA rank (paper: 8)."),
@@ -92,17 +98,23 @@ def layer_lora_command(
         raise typer.BadParameter("--every must be >= 0")
     chosen = parse_layers(layers, every)
     masking_summary, out_dir = find_masking(Path(out), masking)
-    settings = dict(n_train=n_train, n_test=n_test, epochs=epochs, max_steps=max_steps or None,
-                    batch_size=batch_size, lr=lr, r=r, alpha=alpha, dropout=dropout, seed=seed,
-                    module=module or None, template=template or None)
-    LayerLoraConfig(layers=chosen, **settings)  # validates every option before the model loads
+    if preset not in ("iclab", "paper"):
+        raise typer.BadParameter(f"unknown preset {preset!r}; choose iclab or paper",
+                                 param_hint="--preset")
+    given = {k: v for k, v in {"n_train": n_train, "epochs": epochs,
+                               "batch_size": batch_size}.items() if v is not None}
+    make = LayerLoraConfig.paper if preset == "paper" else LayerLoraConfig
+    settings = dict(n_test=n_test, max_steps=max_steps or None, lr=lr, r=r, alpha=alpha,
+                    dropout=dropout, seed=seed, module=module or None,
+                    template=template or None, **given)
+    make(layers=chosen, **settings)  # validates every option before the model loads
     check_template(template)
     check_task_names([task])
     check_output_path(out_dir)
     engine = Engine(load_model(model, **load_kwargs(device, dtype)))
     if every:
         chosen = tuple(range(0, n_layers_of(engine.model), every))
-    cfg = LayerLoraConfig(layers=chosen, **settings)  # type: ignore[arg-type]
+    cfg = make(layers=chosen, **settings)  # type: ignore[arg-type]
     total = len(chosen) if chosen is not None else n_layers_of(engine.model)
     with tqdm(total=total, desc="layer-lora", unit="layer", disable=None) as bar:
         rows = run_layer_lora(engine, load_task(task), cfg, progress=bar.update,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Optional
 
 import typer
 
@@ -13,14 +14,20 @@ def layers_command(
     model: str = typer.Option("gemma-3-270m", "--model", "-m", help="Model spec."),
     task: str = typer.Option("word-sentiment", "--task", "-t", help="Task name or spec."),
     mask: list[str] = typer.Option(["examples"], "--mask", help="Parts masked: a comma-separated "
-                                   "subset of instructions,examples,query; repeat for several."),
+                                   "subset of instructions,examples,query, or all (everything "
+                                   "but each position itself); repeat for several."),
     k: int = typer.Option(5, help="Demonstrations per prompt."),
     seed: int = typer.Option(0, help="Demonstration-sampling seed."),
     n: int = typer.Option(20, help="Test queries."),
     template: str = typer.Option("", help="Prompt preset (default: the paper's for its tasks)."),
     instruction: str = typer.Option("", help="Instruction line added to the template."),
-    rows: str = typer.Option("query", help="query (query + generated tokens restricted) or all."),
-    sink: int = typer.Option(1, help="Leading tokens kept visible (0: none)."),
+    preset: str = typer.Option("iclab", "--preset", help="iclab (default) or paper: the "
+                               "paper's masking (every row, BOS sink for Llama only, a position "
+                               "may not see itself; docs/FIDELITY.md)."),
+    rows: Optional[str] = typer.Option(None, help="query (query + generated tokens restricted; "
+                                       "default) or all (the paper's)."),
+    sink: Optional[int] = typer.Option(None, help="Leading tokens kept visible (0: none; "
+                                       "default 1, under --preset paper the paper's rule)."),
     threshold: float = typer.Option(0.95, help="Fraction of the unmasked score that defines "
                                     "the recognition layer."),
     max_new_tokens: int = typer.Option(50, help="Generation budget (translation, code)."),
@@ -38,8 +45,14 @@ def layers_command(
     from iclab.engine import Engine
     from iclab.models import load_model
 
-    cfg = LayersConfig(masks=tuple(mask), k=k, seed=seed, n=n, template=template or None,
-                       instruction=instruction or None, rows=rows, sink=sink, threshold=threshold, max_new_tokens=max_new_tokens)
+    if preset not in ("iclab", "paper"):
+        raise typer.BadParameter(f"unknown preset {preset!r}; choose iclab or paper",
+                                 param_hint="--preset")
+    given = {k_: v for k_, v in {"rows": rows, "sink": sink}.items() if v is not None}
+    make = LayersConfig.paper if preset == "paper" else LayersConfig
+    cfg = make(masks=tuple(mask), k=k, seed=seed, n=n, template=template or None,
+               instruction=instruction or None, threshold=threshold,
+               max_new_tokens=max_new_tokens, **given)
     check_template(template)  # all before the model loads
     check_output_path(out)
     loaded_task = load_task(task)

@@ -20,7 +20,8 @@ class ExecutorName(str, Enum):
 
 def run_command(
     config: Path = typer.Argument(..., help="The YAML run config (analysis + grid + params)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Run directory (created; resumable)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (created; "
+                                       "resumable); needed unless --dry-run."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the cells and a cost estimate."),
     executor: ExecutorName = typer.Option(ExecutorName.local, "--executor",
                                           help="local: this process; ray: a Ray cluster."),
@@ -59,6 +60,9 @@ def run_command(
     if append and force_new:
         raise typer.BadParameter("give --append or --force-new, not both")
     on_conflict = "append" if append else "force-new" if force_new else "refuse"
+    if out is None and not dry_run:
+        raise typer.BadParameter("give the run directory (--out), or --dry-run",
+                                 param_hint="--out")
     if dtype is not None:  # the override is written into the config the run records
         import tempfile
 
@@ -68,10 +72,11 @@ def run_command(
         written = Path(tempfile.mkdtemp(prefix="iclab-run-")) / config.name
         written.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         config = written
-    p = plan(config, out)
+    p = plan(config, out if out is not None else config.parent / ".iclab-dry-run-no-out")
     if dry_run:
         typer.echo(describe(p))
         return
+    assert out is not None
     check_output_dir(out)
     check_conflict(p, out, on_conflict)
     typer.echo(f"{len(p.pending)} of {len(p.cells)} cells to run into {out}", err=True)

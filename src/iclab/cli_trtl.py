@@ -31,7 +31,12 @@ def trtl_command(
     ensemble_tr: str = typer.Option(None, help="Ensemble: TR-strong model (run with random labels)."),
     ensemble_tl: str = typer.Option(None, help="Ensemble: TL-strong model (run with abstract symbols)."),
     ensemble_reference: str = typer.Option(None, help="Ensemble: a larger model to compare with (gold)."),
-    ensemble_rule: str = typer.Option("accuracy", help="accuracy (the paper's) or loglik."),
+    ensemble_rule: str = typer.Option(None, help="accuracy (the paper's rule on measured "
+                                      "accuracies; default), loglik, or paper-fixed (its one "
+                                      "global weight pair 0.18/0.82; the --preset paper default)."),
+    preset: str = typer.Option("iclab", "--preset", help="iclab (default) or paper: competition "
+                               "on accuracies rounded to 2 decimals and the ensemble's fixed "
+                               "global weights (docs/FIDELITY.md)."),
     ensemble_limit: int = typer.Option(200, help="Test queries per task for the ensemble."),
     out: str = typer.Option("runs/trtl", "--out", "-o", help="Output directory."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line."),
@@ -50,9 +55,13 @@ def trtl_command(
 
     if (ensemble_tr or ensemble_tl) and not (ensemble_tr and ensemble_tl):
         raise typer.BadParameter("give both --ensemble-tr and --ensemble-tl")
-    if ensemble_rule not in ("accuracy", "loglik"):
-        raise typer.BadParameter(f"--ensemble-rule must be accuracy or loglik, got "
-                                 f"{ensemble_rule!r}")
+    if preset not in ("iclab", "paper"):
+        raise typer.BadParameter(f"unknown preset {preset!r}; choose iclab or paper",
+                                 param_hint="--preset")
+    ensemble_rule = ensemble_rule or ("paper-fixed" if preset == "paper" else "accuracy")
+    if ensemble_rule not in ("accuracy", "loglik", "paper-fixed"):
+        raise typer.BadParameter(f"--ensemble-rule must be accuracy, loglik or paper-fixed, "
+                                 f"got {ensemble_rule!r}")
     if limit < 1 or ensemble_limit < 1 or shots < 0:
         raise typer.BadParameter("need --limit >= 1, --ensemble-limit >= 1 and --shots >= 0")
     seed_list = int_list(seeds, "--seeds")
@@ -63,7 +72,7 @@ def trtl_command(
     cfg = TrTlConfig(checkpoints=cks, tasks=task_list, seeds=seed_list,
                      shots=shots, scoring=scoring, limit=limit,  # type: ignore[arg-type]
                      max_new_tokens=max_new_tokens, alpha_task=alpha_task, alpha_avg=alpha_avg,
-                     device=device, dtype=dtype)
+                     device=device, dtype=dtype, decimals=2 if preset == "paper" else None)
     with tqdm(total=0, desc="tr-tl", unit="query", disable=None) as bar:
         def grow(n: int) -> None:
             bar.total += n

@@ -45,6 +45,8 @@ def test_first_sentence_and_cleaning():
     assert clean_hypothesis("Salut</s>", "where-icl") == "Salut"
     assert clean_hypothesis("a<pad>b", "where-icl") == "ab"
     assert clean_hypothesis(None, "where-icl") == "blank"
+    assert clean_hypothesis("", "where-icl") == "blank"  # bleu.py: NaN (empty CSV cell) -> "blank"
+    assert clean_hypothesis("  ", "where-icl") == "blank" and clean_hypothesis("", "sacrebleu") == ""
     with pytest.raises(ValueError):
         clean_hypothesis(None, "sacrebleu")
     with pytest.raises(ValueError):

@@ -65,12 +65,40 @@ def from_directory(root: str | Path, series: str | None = None) -> list[Checkpoi
     return sorted(found, key=lambda c: c.step)
 
 
+PAPER_PYTHIA_STEPS: tuple[int, ...] = (
+    4000, 13000, 21000, 30000, 39000, 47000, 56000, 65000, 73000, 82000, 91000, 99000, 108000,
+    117000, 125000, 134000, 143000)
+"""The task-recognition paper's Pythia checkpoints (17 steps, 4000 to 143000)."""
+
+PAPER_PYTHIA_SIZES: tuple[str, ...] = ("410m", "1b", "1.4b", "2.8b", "6.9b", "12b")
+
+
+def paper_series(name: str) -> list[Checkpoint]:
+    """A named checkpoint series of the task-recognition paper: ``pythia-<size>`` (one of
+    :data:`PAPER_PYTHIA_SIZES`) at :data:`PAPER_PYTHIA_STEPS` from ``EleutherAI/pythia-<size>``.
+
+    Raises:
+        IclabError: not a series the paper used (its other families, MiniCPM, Baichuan2, Amber,
+            CrystalCoder and OLMo, are not presets yet: docs/FIDELITY.md).
+    """
+    size = name.removeprefix("pythia-")
+    if not name.startswith("pythia-") or size not in PAPER_PYTHIA_SIZES:
+        raise IclabError(f"no paper checkpoint series {name!r}; known: "
+                         f"{[f'pythia-{s}' for s in PAPER_PYTHIA_SIZES]} (the paper's MiniCPM, "
+                         f"Baichuan2, Amber, CrystalCoder and OLMo series are not presets yet; "
+                         f"give them as hub/id@rev1,rev2,...)")
+    return from_revisions(f"EleutherAI/pythia-{size}", [f"step{s}" for s in PAPER_PYTHIA_STEPS])
+
+
 def parse_checkpoint_arg(text: str) -> list[Checkpoint]:
     """Read a CLI checkpoint argument.
 
-    Forms: a local directory of checkpoints; ``hub/id@rev1,rev2,...``; or a single model spec
-    (step 0, its own series: for comparing models that are not checkpoints of one run).
+    Forms: ``paper:pythia-410m`` (a named series of the paper, :func:`paper_series`); a local
+    directory of checkpoints; ``hub/id@rev1,rev2,...``; or a single model spec (step 0, its own
+    series: for comparing models that are not checkpoints of one run).
     """
+    if text.startswith("paper:"):
+        return paper_series(text.removeprefix("paper:"))
     if Path(text).is_dir() and not (Path(text) / "config.json").is_file():
         return from_directory(text)
     name, _, revs = text.partition("@")

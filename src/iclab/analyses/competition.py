@@ -20,13 +20,16 @@ PAPER_ALPHA_PER_TASK = 0.1
 PAPER_ALPHA_AVERAGED = 0.01
 
 
-def competition(tr: Sequence[float], tl: Sequence[float], alpha: float = PAPER_ALPHA_PER_TASK) -> dict:
+def competition(tr: Sequence[float], tl: Sequence[float], alpha: float = PAPER_ALPHA_PER_TASK,
+                decimals: int | None = None) -> dict:
     """Competition metrics between two curves over checkpoints.
 
     Args:
         tr: task-recognition accuracy (random-label accuracy, %) per checkpoint, in order.
         tl: task-learning accuracy (abstract-symbol accuracy, %) per checkpoint, same length.
         alpha: tolerance; changes of at most alpha do not count.
+        decimals: None (default: exact) or the paper's 2: accuracies rounded to 2 decimals
+            (in %) before comparing, and each soft intensity rounded to 2 decimals.
 
     Returns:
         ``hard`` (list of 0/1) and ``intensity`` (list of floats), one per consecutive pair;
@@ -38,6 +41,8 @@ def competition(tr: Sequence[float], tl: Sequence[float], alpha: float = PAPER_A
         raise ValueError(f"competition needs at least 2 checkpoints, got {len(tr)}")
     if alpha < 0:
         raise ValueError(f"alpha must be >= 0, got {alpha}")
+    if decimals is not None:
+        tr, tl = [round(x, decimals) for x in tr], [round(x, decimals) for x in tl]
     hard: list[int] = []
     intensity: list[float] = []
     for i in range(1, len(tr)):
@@ -51,6 +56,8 @@ def competition(tr: Sequence[float], tl: Sequence[float], alpha: float = PAPER_A
         else:
             hard.append(0)
             intensity.append(0.0)
+        if decimals is not None:
+            intensity[-1] = round(intensity[-1], decimals)
     total = sum(intensity)
     running, cumulative = 0.0, [0.0]
     for c in intensity:
@@ -62,4 +69,5 @@ def competition(tr: Sequence[float], tl: Sequence[float], alpha: float = PAPER_A
         "cumulative": cumulative,
         "mean_intensity": total / len(intensity),
         "alpha": alpha,
+        "decimals": decimals,
     }

@@ -32,20 +32,29 @@ METRICS = ("loglik", "accuracy", "entropy")
 SETTING_ALIASES = {"default": "gold", "random": "random-empirical"}
 
 
-def resolve_setting(name: str, n_demos: int) -> str:
+PAPER_RUNS: dict[str, tuple[int, int]] = {
+    "lr-sst2": (140, 60), "lr-subj": (80, 30), "lr-financial_phrasebank": (80, 30),
+    "lr-medical_questions_pairs": (50, 20), "lr-mrpc": (40, 17), "lr-wnli": (60, 20),
+    "lr-hate_speech": (80, 20), "lr-rte": (30, 10), "lr-ag_news": (50, 20),
+}
+"""Task -> (N demonstrations, flip point F) of the paper's LLaMa-2 runs."""
+
+
+def resolve_setting(name: str, n_demos: int, flip_at: int | None = None) -> str:
     """Map a curve setting name to a label-setting spec.
 
     ``default`` → gold labels; ``random`` → labels of uniformly drawn training examples (the
-    paper's random labels); ``flip`` / ``flip-f2d`` → a flip half-way (F = N // 2) in the D→F /
-    F→D direction; anything else is passed on (``replacement:rating_1``, ``flip-after:20``,
-    ``alternating``, ...).
+    paper's random labels); ``flip`` / ``flip-f2d`` → a flip at ``flip_at`` (default half-way,
+    F = N // 2) in the D→F / F→D direction; anything else is passed on
+    (``replacement:rating_1``, ``flip-after:20``, ``alternating``, ...).
     """
+    f = n_demos // 2 if flip_at is None else flip_at
     if name in SETTING_ALIASES:
         return SETTING_ALIASES[name]
     if name == "flip":
-        return f"flip-after:{n_demos // 2}"
+        return f"flip-after:{f}"
     if name == "flip-f2d":
-        return f"flip-after:{n_demos // 2}:f2d"
+        return f"flip-after:{f}:f2d"
     return name
 
 
@@ -62,6 +71,10 @@ class CurvesConfig:
         smooth: moving-average window over positions (1: none).
         final_window: the ``final`` summary averages the last this-many positions per repeat.
         label_mass: also compute the full-vocabulary probability mass on the label tokens.
+        flip_at: flip point F of ``flip``/``flip-f2d`` (None: N // 2).
+        random_stream: ``fresh`` (random labels from ``default_rng(r)``) or ``continue``
+            (the paper's: the repeat's generator continues after the demonstration draws).
+        preset: ``iclab`` or ``paper`` (:meth:`paper`).
     """
 
     settings: tuple[str, ...] = ("default", "random")
@@ -72,8 +85,25 @@ class CurvesConfig:
     smooth: int = 1
     final_window: int = 1
     label_mass: bool = False
+    flip_at: int | None = None
+    random_stream: str = "fresh"
+    preset: str = "iclab"
+
+    @classmethod
+    def paper(cls, task: str | None = None, **overrides: Any) -> "CurvesConfig":
+        """The ``paper`` preset: random labels continue the repeat's generator; for a task of
+        :data:`PAPER_RUNS`, its N and flip point F; then ``overrides``."""
+        base: dict[str, Any] = {"random_stream": "continue", "preset": "paper"}
+        if task in PAPER_RUNS:
+            base.update(demos=PAPER_RUNS[task][0], flip_at=PAPER_RUNS[task][1])
+        return cls(**{**base, **overrides})
 
     def __post_init__(self) -> None:
+        if self.random_stream not in ("fresh", "continue") or self.preset not in ("iclab",
+                                                                                   "paper"):
+            raise IclabError("curves: random_stream must be fresh/continue, preset iclab/paper")
+        if self.flip_at is not None and not 0 <= self.flip_at <= self.demos:
+            raise IclabError(f"curves: flip_at must be in [0, demos], got {self.flip_at}")
         if not self.settings:
             raise IclabError("curves: give at least one setting")
         if self.repeats < 1 or self.demos < 1:
@@ -88,18 +118,22 @@ def repeat_prompts(task: Task, tokenizer: Any, cfg: CurvesConfig, repeat: int,
                    max_length: int | None) -> dict[str, Prompt]:
     """Build repeat ``repeat``'s prompt for every setting, sharing examples and order."""
     pool, test = task.split("train"), task.split("test")
+    label_draws = None
     if cfg.sampling == "iid":
         draw = sample_iid(len(pool), cfg.demos, repeat, test_size=len(test), n_test=1)
         demos = [pool[i] for i in draw.demo_indices]
         query = test[draw.test_indices[0]]
+        if cfg.random_stream == "continue":
+            label_draws = draw.label_draws(len(pool), 1)[0]
     else:
         demos = list(sample_balanced(pool, cfg.demos, 200 + repeat, task.labels))
         query = test[int(np.random.default_rng(200 + repeat).integers(len(test)))]
     out = {}
     for name in cfg.settings:
-        spec = resolve_setting(name, cfg.demos)
+        spec = resolve_setting(name, cfg.demos, cfg.flip_at)
+        draws = label_draws if spec == "random-empirical" else None
         out[name] = build_prompt(task, demos, query, cfg.template, spec, tokenizer, seed=repeat,
-                                 pool=pool, max_length=max_length,
+                                 pool=pool, pool_draws=draws, max_length=max_length,
                                  meta={"repeat": repeat, "curve_setting": name})
     return out
 
@@ -175,7 +209,7 @@ def run_curves(engine: Any, task: Task, cfg: CurvesConfig, model_name: str = "",
         if cfg.label_mass:
             metrics["label_mass"] = np.asarray(engine.curve_label_mass(plist))
         result.values[name] = {m: moving_average(v, cfg.smooth) for m, v in metrics.items()}
-        spec = resolve_setting(name, cfg.demos)
+        spec = resolve_setting(name, cfg.demos, cfg.flip_at)
         if spec.startswith("flip-after:"):
             result.flip_points[name] = int(spec.split(":")[1])
     return result

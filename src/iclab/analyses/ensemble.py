@@ -8,6 +8,7 @@ Weights:
 * ``accuracy`` (the paper's rule): ``w_m ∝ max(acc_m − baseline, 0)`` with accuracies measured
   on a dev split. The paper hard-codes accuracies 0.38 and 0.45 and ``baseline = 0.36``
   (→ 0.18, 0.82); we measure accuracies and default ``baseline`` to chance (1 / #labels).
+* ``paper-fixed``: the paper's single global pair from those hard-coded numbers, for every task.
 * ``loglik``: mixture weights maximising the dev log-likelihood of the gold labels, found by
   EM (the objective is concave in the weights, so EM reaches the optimum).
 """
@@ -19,7 +20,12 @@ from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
-WeightRule = Literal["accuracy", "loglik"]
+WeightRule = Literal["accuracy", "loglik", "paper-fixed"]
+
+PAPER_ACCURACIES: tuple[float, float] = (0.38, 0.45)
+"""The accuracies the paper's ``model-fusion.py`` hard-codes for its TR and TL members."""
+PAPER_BASELINE = 0.36
+"""Its ``random_guess``; with :data:`PAPER_ACCURACIES` the weights are (0.18, 0.82)."""
 
 
 def _stack(probs: Sequence[np.ndarray]) -> np.ndarray:
@@ -68,7 +74,12 @@ def fit_weights(dev_probs: Sequence[np.ndarray], dev_gold: Sequence[int],
         return accuracy_weights([accuracy(p, dev_gold) for p in arr], chance)
     if rule == "loglik":
         return loglik_weights(list(arr), dev_gold)
-    raise ValueError(f"unknown weight rule {rule!r}; choose 'accuracy' or 'loglik'")
+    if rule == "paper-fixed":  # one global pair for every task, as the paper's script
+        if arr.shape[0] != 2:
+            raise ValueError("the paper-fixed weights are for two members (TR, TL)")
+        return accuracy_weights(PAPER_ACCURACIES, PAPER_BASELINE)
+    raise ValueError(f"unknown weight rule {rule!r}; choose 'accuracy', 'loglik' or "
+                     f"'paper-fixed'")
 
 
 def combine(probs: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:

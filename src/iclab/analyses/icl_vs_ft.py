@@ -49,12 +49,20 @@ from iclab.analyses.icl_vs_ft_eval import (
     k_shot_prompts,
     zero_shot_text,
 )
+from iclab.analyses.icl_vs_ft_paper import (
+    PAPER_FAMILIES,
+    circuit_prompts,
+    evaluate_paper,
+    paper_training_pairs,
+)
 from iclab.analyses.icl_vs_ft_summary import accuracy_table, circuit_table
+from iclab.data.synthetic.paper import GENERATORS, PAPER_SEED
 from iclab.data.synthetic import TASK_NAMES, synthetic_task
 from iclab.data.types import Task
 from iclab.engine import Engine
 
 METHOD_NAMES = {"full": "FT", "lora": "LoRA"}
+PRESETS = ("iclab", "paper")
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,10 @@ class IclVsFtConfig:
     gemma-3-270m (see the CLI's budget note).
 
     Attributes:
+        preset: ``iclab`` (default: iclab's checked generators, one instruction and layout, the
+            same demonstrations for every query) or ``paper`` (the paper's benchmark:
+            :mod:`iclab.analyses.icl_vs_ft_paper`); :meth:`paper` also sets the paper's
+            numbers (:data:`PAPER_DEFAULTS`).
         tasks: synthetic families.
         splits: test kinds.
         shots: ICL shot counts.
@@ -79,12 +91,15 @@ class IclVsFtConfig:
         lr_lora: LoRA learning rate.
         epochs: passes over the training mixture.
         batch_size: pairs per optimizer step.
+        max_steps: stop fine-tuning after this many optimizer steps (None: all epochs).
+        warmup_steps: linear warm-up steps, then a constant learning rate.
         loss_on: ``answer`` or ``sequence``.
         circuit_shots: demonstrations of the ICL run in the circuit shift.
         n_circuit: normal test queries per family in the circuit shift (0 disables it).
         patching: also run per-head activation patching (ICL into 0-shot).
     """
 
+    preset: str = "iclab"
     tasks: tuple[str, ...] = TASK_NAMES
     splits: tuple[str, ...] = ("normal", "misleading")
     shots: tuple[int, ...] = (0, 1, 2, 4, 8, 16, 32)
@@ -100,12 +115,21 @@ class IclVsFtConfig:
     lr_lora: float = 5e-4
     epochs: int = 1
     batch_size: int = 4
+    max_steps: int | None = None
+    warmup_steps: int = 0
     loss_on: str = "answer"
     circuit_shots: int = 4
     n_circuit: int = 6
     patching: bool = True
 
     def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise IclVsFtError(f"preset must be one of {list(PRESETS)}, got {self.preset!r}")
+        if self.preset == "paper" and any(t not in GENERATORS for t in self.tasks):
+            raise IclVsFtError(f"the paper preset has the families {list(GENERATORS)} (the "
+                               f"paper has no parity data), got {list(self.tasks)}")
+        if (self.max_steps is not None and self.max_steps < 1) or self.warmup_steps < 0:
+            raise IclVsFtError("max_steps must be >= 1 (or None) and warmup_steps >= 0")
         bad = [t for t in self.tasks if t not in TASK_NAMES]
         if not self.tasks or bad:
             raise IclVsFtError(f"unknown task(s) {bad}; choose from {list(TASK_NAMES)}")
@@ -132,6 +156,11 @@ class IclVsFtConfig:
         if self.n_circuit > self.n_test:
             raise IclVsFtError(f"n_circuit={self.n_circuit} exceeds n_test={self.n_test}")
 
+    @classmethod
+    def paper(cls, **overrides: Any) -> "IclVsFtConfig":
+        """The ``paper`` preset: :data:`PAPER_DEFAULTS`, then ``overrides``."""
+        return cls(**{**PAPER_DEFAULTS, **overrides})
+
     @property
     def n_pool(self) -> int:
         """Training examples generated per family (demonstrations and fine-tuning pairs)."""
@@ -140,6 +169,19 @@ class IclVsFtConfig:
     def to_dict(self) -> dict[str, Any]:
         """The config as plain data."""
         return asdict(self)
+
+
+PAPER_DEFAULTS: dict[str, Any] = {
+    "preset": "paper", "tasks": PAPER_FAMILIES, "shots": (0, 1, 2, 4, 8, 16, 32),
+    "best_range": (1, 16), "n_test": 199, "match": "substring", "seed": PAPER_SEED,
+    "samples": (1000,), "methods": ("full",), "ft_shots": (0,), "lr_full": 1e-5,
+    "batch_size": 16, "max_steps": 100, "warmup_steps": 20, "loss_on": "sequence",
+    "n_circuit": 0, "patching": False,
+}
+"""The paper's settings: its four headline families, shots, best of 1-16, 199 queries, seed
+114514, substring scoring; full fine-tuning on a 4 x 1000-row mixture (loss on the whole
+sequence, lr 1e-5 constant after 20 warm-up steps, batch 16), evaluated 0-shot at step 100;
+no circuit shift (the paper released no code for it)."""
 
 
 @dataclass
@@ -195,9 +237,13 @@ def training_pairs(tasks: dict[tuple[str, str], Task], n: int, tokenizer: Any
     return [pair for group in zip(*per_task) for pair in group]
 
 
-def _circuit_prompts(engine: Engine, config: IclVsFtConfig, task: Task, k: int) -> list:
-    return k_shot_prompts(task, engine.tokenizer, k, config.seed, config.n_circuit,
-                          engine.max_length)
+def _circuit_prompts(engine: Engine, config: IclVsFtConfig,
+                     tasks: dict[tuple[str, str], Task], name: str, k: int) -> list:
+    """The circuit-shift prompts of family ``name`` at ``k`` shots (same queries for every k)."""
+    if config.preset == "paper":
+        return circuit_prompts(name, k, config.n_circuit, engine.tokenizer, config.seed)
+    return k_shot_prompts(tasks[(name, "normal")], engine.tokenizer, k, config.seed,
+                          config.n_circuit, engine.max_length)
 
 
 def run_icl_vs_ft(engine: Engine, config: IclVsFtConfig,
@@ -210,23 +256,34 @@ def run_icl_vs_ft(engine: Engine, config: IclVsFtConfig,
         log: called with a short line as each stage starts (progress for the CLI).
     """
     say = log or (lambda _: None)
-    tasks = build_tasks(config)
+    paper = config.preset == "paper"
+    tasks = {} if paper else build_tasks(config)
     ordered = list(tasks.values())
-    evaluate_kw = dict(seed=config.seed, match=config.match,
-                       max_new_tokens=config.max_new_tokens)
-    say(f"base model: ICL sweep over shots {config.shots} on {len(ordered)} task splits")
-    result = IclVsFtResult(base=evaluate(engine, ordered, config.shots, **evaluate_kw))
+    pool = paper_training_pairs(config.tasks, max(config.samples), config.seed) if paper else []
+    exclude = frozenset(x for x, _ in pool)
+
+    def evaluate_all(eng: Engine, shots: Sequence[int]) -> list[EvalCell]:
+        if paper:
+            return evaluate_paper(eng, config.tasks, config.splits, shots, config.n_test,
+                                  seed=config.seed, match=config.match, exclude=exclude)
+        return evaluate(eng, ordered, shots, seed=config.seed, match=config.match,
+                        max_new_tokens=config.max_new_tokens)
+
+    say(f"base model ({config.preset} preset): ICL sweep over shots {config.shots}")
+    result = IclVsFtResult(base=evaluate_all(engine, config.shots))
     zero_acts = _base_circuits(engine, config, tasks, result, say)
     for method in config.methods:
         for n in config.samples:
             label = f"{METHOD_NAMES[method]} n={n}"
             say(f"{label}: fine-tuning on {n * len(config.tasks)} pairs")
-            run, ft_engine = _train(engine, config, tasks, method, n, label)
+            pairs = (paper_training_pairs(config.tasks, n, config.seed) if paper
+                     else training_pairs(tasks, n, engine.tokenizer))
+            run, ft_engine = _train(engine, config, pairs, method, n, label)
             say(f"{label}: evaluating at shots {config.ft_shots}")
-            run.cells = evaluate(ft_engine, ordered, config.ft_shots, **evaluate_kw)
+            run.cells = evaluate_all(ft_engine, config.ft_shots)
             result.trained.append(run)
             for name, acts in zero_acts.items():
-                prompts = _circuit_prompts(ft_engine, config, tasks[(name, "normal")], 0)
+                prompts = _circuit_prompts(ft_engine, config, tasks, name, 0)
                 result.shifts[name][label] = shift(ft_engine.activations(prompts), acts)
             del ft_engine, run
             gc.collect()
@@ -242,10 +299,9 @@ def _base_circuits(engine: Engine, config: IclVsFtConfig, tasks: dict[tuple[str,
     if config.n_circuit == 0 or "normal" not in config.splits:
         return zero_acts
     for name in config.tasks:
-        task = tasks[(name, "normal")]
         say(f"{name}: circuit shift of ICL (k={config.circuit_shots})")
-        zero_p = _circuit_prompts(engine, config, task, 0)
-        icl_p = _circuit_prompts(engine, config, task, config.circuit_shots)
+        zero_p = _circuit_prompts(engine, config, tasks, name, 0)
+        icl_p = _circuit_prompts(engine, config, tasks, name, config.circuit_shots)
         zero, icl = engine.activations(zero_p), engine.activations(icl_p)
         zero_acts[name] = zero
         result.shifts[name] = {"ICL": shift(icl, zero)}
@@ -258,13 +314,15 @@ def _base_circuits(engine: Engine, config: IclVsFtConfig, tasks: dict[tuple[str,
     return zero_acts
 
 
-def _train(engine: Engine, config: IclVsFtConfig, tasks: dict[tuple[str, str], Task],
+def _train(engine: Engine, config: IclVsFtConfig, pairs: list[tuple[str, str]],
            method: str, n: int, label: str) -> tuple[TrainedRun, Engine]:
-    """Fine-tune a copy of the base model; return its record and an engine over it."""
-    pairs = training_pairs(tasks, n, engine.tokenizer)
+    """Fine-tune a copy of the base model on ``pairs``; return its record and an engine."""
     ft_cfg = FinetuneConfig(method=method,  # type: ignore[arg-type]
                             lr=config.lr_full if method == "full" else config.lr_lora,
                             epochs=config.epochs, batch_size=config.batch_size,
+                            max_steps=config.max_steps, warmup_steps=config.warmup_steps,
+                            lr_schedule=("constant_with_warmup" if config.warmup_steps
+                                         else "constant"),
                             seed=config.seed, loss_on=config.loss_on,  # type: ignore[arg-type]
                             merge_lora=True, max_length=8192)
     res = finetune(engine.model, engine.tokenizer, pairs, ft_cfg)
@@ -276,6 +334,8 @@ def _train(engine: Engine, config: IclVsFtConfig, tasks: dict[tuple[str, str], T
 
 
 __all__ = [
+    "PAPER_DEFAULTS",
+    "PRESETS",
     "IclVsFtConfig",
     "IclVsFtResult",
     "TrainedRun",

@@ -64,6 +64,10 @@ class LayerLoraConfig:
         template: prompt preset; None picks ``qa-translation`` for FLORES/WMT, else ``default``.
         max_new_tokens: generation budget for translation (paper: 50).
         stop: stop strings for generation (paper: ``Q:``).
+        loss_on: ``answer`` (iclab) or ``sequence`` (the paper's: labels = input ids).
+        preset: ``iclab`` (pairs in the evaluation's own prompt format) or ``paper``
+            (translation only: train on ``Q:{src}\nA:{tgt}<eos>``, evaluate ``Q:{src}\nA:``,
+            the first ``n_test`` test lines in file order); see :meth:`paper`.
     """
 
     layers: tuple[int, ...] | None = None
@@ -81,8 +85,23 @@ class LayerLoraConfig:
     template: str | None = None
     max_new_tokens: int = 50
     stop: tuple[str, ...] = ("Q:",)
+    loss_on: str = "answer"
+    preset: str = "iclab"
+
+    @classmethod
+    def paper(cls, **overrides: Any) -> "LayerLoraConfig":
+        """The paper's ``lora_train.py``: 400 pairs (800 in its second setting), batch 32,
+        lr 1e-4, r 8 / alpha 32 / dropout 0.05 on the output projection, loss on the whole
+        sequence, 3 epochs (the Trainer's default), then ``overrides``. Its evaluation every
+        100 steps with early stopping on a dev set is not reproduced (docs/FIDELITY.md)."""
+        return cls(**{"n_train": 400, "batch_size": 32, "lr": 1e-4, "r": 8, "alpha": 32.0,
+                      "dropout": 0.05, "epochs": 3, "loss_on": "sequence", "preset": "paper",
+                      **overrides})
 
     def __post_init__(self) -> None:
+        if self.preset not in ("iclab", "paper") or self.loss_on not in ("answer", "sequence"):
+            raise LayerLoraError(f"layer-lora: preset must be iclab/paper and loss_on "
+                                 f"answer/sequence, got {self.preset!r}, {self.loss_on!r}")
         if self.layers is not None:
             if not self.layers:
                 raise LayerLoraError("layer-lora: layers is empty (use None for all layers)")
@@ -149,6 +168,24 @@ def training_pairs(task: Task, tokenizer: Any, template: str, n: int) -> list[tu
     return pairs
 
 
+def paper_pairs(task: Task, n: int) -> list[tuple[str, str]]:
+    """The paper's training pairs: ``("Q:{src}\nA:", tgt)``; the trainer appends EOS."""
+    train = task.split("train")
+    if len(train) < n:
+        raise LayerLoraError(f"{task.name}: n_train={n} but the train split has {len(train)}")
+    return [(f"Q:{ex.fields['source']}\nA:", str(ex.label)) for ex in train[:n]]
+
+
+def paper_zero_shot(task: Task, tokenizer: Any, n: int) -> list[Prompt]:
+    """The paper's zero-shot test prompts ``Q:{src}\nA:`` of the first ``n`` test lines."""
+    out = []
+    for i, ex in enumerate(task.split("test")[:n]):
+        text = f"Q:{ex.fields['source']}\nA:"
+        out.append(Prompt(text=text, input_ids=tuple(tokenizer(text)["input_ids"]), spans=(),
+                          choices=(), target=str(ex.label), meta=(("query_index", i),)))
+    return out
+
+
 def zero_shot_prompts(task: Task, engine: Any, cfg: LayerLoraConfig, template: str) -> list[Prompt]:
     """Zero-shot prompts of the first ``cfg.n_test`` test queries."""
     return build_prompts(task, engine.tokenizer, k=0, seed=cfg.seed, template=template,
@@ -181,6 +218,7 @@ def _finetune_config(cfg: LayerLoraConfig, layer: int, module: str, add_eos: boo
                           max_steps=cfg.max_steps,
                           batch_size=cfg.batch_size, seed=cfg.seed, lora_r=cfg.r,
                           lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
+                          loss_on=cfg.loss_on,  # type: ignore[arg-type]
                           target_modules=layer_targets(layer, module), merge_lora=True)
 
 
@@ -219,9 +257,16 @@ def run_layer_lora(engine_or_loaded: Any, task: Task, cfg: LayerLoraConfig = Lay
     if any(x >= n_layers for x in layers):
         raise LayerLoraError(f"layers {list(layers)} out of range for a {n_layers}-layer model")
     module = resolve_module(engine.model, cfg.module)
-    template = cfg.template or default_template(task)
-    pairs = training_pairs(task, engine.tokenizer, template, cfg.n_train)
-    prompts = zero_shot_prompts(task, engine, cfg, template)
+    if cfg.preset == "paper":
+        if metric != "bleu":
+            raise LayerLoraError("the paper preset of layer-lora is for translation tasks")
+        template = "paper: Q:{src}\\nA:"
+        pairs = paper_pairs(task, cfg.n_train)
+        prompts = paper_zero_shot(task, engine.tokenizer, cfg.n_test)
+    else:
+        template = cfg.template or default_template(task)
+        pairs = training_pairs(task, engine.tokenizer, template, cfg.n_train)
+        prompts = zero_shot_prompts(task, engine, cfg, template)
     baseline = evaluate(engine, prompts, metric, cfg)["score"]
     rows = []
     for layer in layers:
@@ -306,6 +351,8 @@ __all__ = [
     "adapt_layer",
     "evaluate",
     "n_layers_of",
+    "paper_pairs",
+    "paper_zero_shot",
     "plot",
     "resolve_module",
     "run_layer_lora",

@@ -22,7 +22,7 @@ does (or the baseline is not positive). Plots number layers from 1, as the paper
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -62,8 +62,14 @@ class LayersConfig:
             translation and code, ``fixed`` otherwise.
         demo_task: task the demos come from; None picks ``mbpp`` for HumanEval (the paper's
             setup), the task itself otherwise.
+        mbpp_pool: MBPP task ids the demos are drawn from (iclab: the standard train split,
+            601-974; the paper's ``prepare-codegen.sh``: lines 801-974).
         rows: ``query`` (query and generated tokens are restricted) or ``all`` (paper's code).
-        sink: leading tokens kept visible.
+        sink: leading tokens kept visible; None: the paper's rule (:func:`paper_sink`: BOS for
+            Llama models, none otherwise and none for the ``all`` mask).
+        self_visible: ``always`` (a position always sees itself) or ``when-empty`` (the
+            paper's code, minus its fully masked rows; :mod:`iclab.engine.masking`).
+        preset: ``iclab`` or ``paper`` (set by :meth:`paper`).
         threshold: fraction of the baseline that defines the recognition layer.
         max_new_tokens: generation budget (paper: 50).
         stop: stop strings for generation (paper: ``Q:``).
@@ -79,7 +85,10 @@ class LayersConfig:
     sampling: str | None = None
     demo_task: str | None = None
     rows: str = "query"
-    sink: int = 1
+    sink: int | None = 1
+    self_visible: str = "always"
+    preset: str = "iclab"
+    mbpp_pool: tuple[int, int] = (601, 974)
     threshold: float = 0.95
     max_new_tokens: int = 50
     stop: tuple[str, ...] = ("Q:",)
@@ -96,6 +105,40 @@ class LayersConfig:
             raise IclabError(f"layers: threshold must be in (0, 1], got {self.threshold}")
         if self.rows not in ("query", "all"):
             raise IclabError(f"layers: rows must be 'query' or 'all', got {self.rows!r}")
+        if self.self_visible not in ("always", "when-empty"):
+            raise IclabError(f"layers: self_visible must be 'always' or 'when-empty', got "
+                             f"{self.self_visible!r}")
+        if self.preset not in ("iclab", "paper"):
+            raise IclabError(f"layers: preset must be 'iclab' or 'paper', got {self.preset!r}")
+
+    @classmethod
+    def paper(cls, **overrides: Any) -> "LayersConfig":
+        """The ``paper`` preset (masking as the paper's code): every row masked, the sink only
+        for Llama models, a position's own key blocked too (except in a row that would be
+        empty), then ``overrides``."""
+        return cls(**{"rows": "all", "sink": None, "self_visible": "when-empty",
+                      "preset": "paper", "mbpp_pool": (801, 974), **overrides})
+
+
+def mbpp_pool(task: Task, low: int, high: int) -> Task:
+    """``task`` (MBPP) with its ``train`` split cut to task ids ``low..high``."""
+    train = tuple(e for e in task.split("train") if low <= int(e.meta["task_id"]) <= high)
+    if not train:
+        raise IclabError(f"layers: no MBPP demonstrations with task ids {low}..{high}")
+    return replace(task, splits={**task.splits, "train": train})
+
+
+def paper_sink(model: Any, mask: str) -> int:
+    """The paper's attention sink: Llama models keep BOS visible (1), other models nothing (0);
+    its "mask everything but the last token" (part ``all``) keeps nothing."""
+    if "all" in parse_parts(mask):
+        return 0
+    return 1 if "llama" in str(getattr(model.config, "model_type", "")).lower() else 0
+
+
+def resolve_sink(cfg: LayersConfig, model: Any, mask: str) -> int:
+    """The sink of one mask config: ``cfg.sink``, or the paper's rule when it is None."""
+    return paper_sink(model, mask) if cfg.sink is None else cfg.sink
 
 
 def task_metric(task: Task) -> str:
@@ -198,7 +241,7 @@ def _decode_points(engine: Any, points: Sequence[SweepPoint], cfg: LayersConfig)
     eos_ids = set(eos) if isinstance(eos, (list, tuple)) else {eos}
     rows = [RowMask(pt.mask.rows[0].blocked, pt.mask.rows[0].rows_from, pt.from_layer)
             for pt in points]
-    sink = points[0].mask.sink
+    sink, self_visible = points[0].mask.sink, points[0].mask.self_visible
     cache = fork_cache(points[0].cache)
     for i, layer in enumerate(cache.layers):
         if getattr(layer, "is_initialized", False) and layer.keys is not None:
@@ -224,7 +267,8 @@ def _decode_points(engine: Any, points: Sequence[SweepPoint], cfg: LayersConfig)
             if len(keep) < len(active):
                 select_rows(cache, torch.tensor(keep, device=hidden.device))
             active = [active[a] for a in keep]
-            mask = ContextMask(points[0].mask.from_layer, tuple(rows[i] for i in active), sink)
+            mask = ContextMask(points[0].mask.from_layer, tuple(rows[i] for i in active), sink,
+                               self_visible)  # type: ignore[arg-type]
             with mask_context(engine.model, mask):
                 hidden = engine.adapter.hidden(nxt[keep][:, None], cache)[:, -1]
     texts = []
@@ -267,6 +311,7 @@ def sweep_mask(engine: Any, prompts: Sequence[Prompt], task: Task, mask: str,
     metric = task_metric(task)
     outs: dict[int, list[Any]] = {}
     device = engine.adapter.weight.device
+    sink = resolve_sink(cfg, engine.model, mask)
     masks = [row_mask(p, mask, rows=cfg.rows) for p in prompts]  # type: ignore[arg-type]
     if metric == "accuracy":
         answers = [_answer_tokens(engine, p) for p in prompts]
@@ -275,7 +320,8 @@ def sweep_mask(engine: Any, prompts: Sequence[Prompt], task: Task, mask: str,
         for batch in sweep_batches([len(x) for x in seqs], limits.rows, limits.cache_tokens):
             ids = pad_rows([seqs[i] for i in batch], device)  # (B, T)
             lengths = [len(seqs[i]) for i in batch]
-            cmask = ContextMask(0, tuple(masks[i] for i in batch), cfg.sink)
+            cmask = ContextMask(0, tuple(masks[i] for i in batch), sink,
+                                cfg.self_visible)  # type: ignore[arg-type]
             with torch.inference_mode():
                 for point in layer_sweep(engine.model, ids, cmask, lengths=lengths):
                     got = _classify_rows(engine, [prompts[i].target for i in batch],  # type: ignore[misc]
@@ -290,13 +336,22 @@ def sweep_mask(engine: Any, prompts: Sequence[Prompt], task: Task, mask: str,
         for prompt, rm in zip(prompts, masks):
             ids = torch.tensor([list(prompt.input_ids)], device=device)  # (1, T)
             with torch.inference_mode():  # every layer's point decoded in one batch
-                done = list(layer_sweep(engine.model, ids, ContextMask(0, (rm,), cfg.sink)))
+                done = list(layer_sweep(engine.model, ids, ContextMask(
+                    0, (rm,), sink, cfg.self_visible)))  # type: ignore[arg-type]
                 for point, out in zip(done, _decode_points(engine, done, cfg)):
                     outs.setdefault(point.from_layer, []).append(out)
             if progress is not None:
                 progress(1)
     return {layer: _score_outputs(metric, o, prompts, task, cfg)
             for layer, o in sorted(outs.items())}
+
+
+def _demo_task(name: str | None, cfg: LayersConfig) -> Task | None:
+    """The task demonstrations come from (MBPP cut to ``cfg.mbpp_pool``)."""
+    if not name:
+        return None
+    demo = load_task(name)
+    return mbpp_pool(demo, *cfg.mbpp_pool) if name == "mbpp" else demo
 
 
 def run_layers(engine: Any, task: Task, cfg: LayersConfig, model_name: str,
@@ -311,7 +366,7 @@ def run_layers(engine: Any, task: Task, cfg: LayersConfig, model_name: str,
     prompts = build_prompts(
         task, engine.tokenizer, k=cfg.k, seed=cfg.seed, template=built, limit=cfg.n,
         sampling=cfg.sampling or ("fixed" if metric == "accuracy" else "choice"),  # type: ignore[arg-type]
-        demo_task=load_task(demo_name) if demo_name else None,
+        demo_task=_demo_task(demo_name, cfg),
         max_length=engine.max_length, reserve=cfg.max_new_tokens)
     n_layers = engine.model.config.get_text_config().num_hidden_layers
     rows = []
@@ -325,7 +380,9 @@ def run_layers(engine: Any, task: Task, cfg: LayersConfig, model_name: str,
                          "mask": ",".join(parse_parts(mask)), "layer": layer,
                          "metric": metric, "baseline": baseline, "recognition_layer": rec,
                          "n_layers": n_layers, "k": cfg.k, "seed": cfg.seed,
-                         "n": len(prompts), "rows": cfg.rows, "sink": cfg.sink,
+                         "n": len(prompts), "rows": cfg.rows,
+                         "sink": resolve_sink(cfg, engine.model, mask),
+                         "self_visible": cfg.self_visible, "preset": cfg.preset,
                          "threshold": cfg.threshold, **s})
     return rows
 

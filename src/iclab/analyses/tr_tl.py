@@ -49,6 +49,8 @@ class TrTlConfig:
         alpha_task / alpha_avg: competition tolerances per task × seed and on averaged curves.
         device: torch device (None: CUDA if available).
         dtype: ``float32``/``bfloat16``/``float16`` (None: bf16 on CUDA, fp32 on CPU).
+        decimals: None (exact) or 2 (the paper's ``competitive_main.py``: accuracies in %
+            and soft intensities rounded to 2 decimals); the CLI's ``--preset paper``.
     """
 
     checkpoints: tuple[Checkpoint, ...]
@@ -63,6 +65,7 @@ class TrTlConfig:
     settings: tuple[str, ...] = field(default=tuple(SETTING_CURVES))
     device: str | None = None
     dtype: str | None = None
+    decimals: int | None = None
 
     def __post_init__(self) -> None:
         if not self.checkpoints or not self.tasks or not self.seeds:
@@ -162,14 +165,14 @@ def summarize(cfg: TrTlConfig, rows: Sequence[dict[str, Any]]) -> dict[str, Any]
             {"step": s, "golden": g, "tr": tr, "tl": tl}
             for s, g, tr, tl in zip(curve["step"], curve["golden"], curve["tr"], curve["tl"])]}
         if len(curve["step"]) >= 2:
-            comp = competition(curve["tr"], curve["tl"], cfg.alpha_avg)
+            comp = competition(curve["tr"], curve["tl"], cfg.alpha_avg, cfg.decimals)
             entry.update(hard=comp["hard"], intensity=comp["intensity"],
                          mean_intensity=comp["mean_intensity"], cumulative=comp["cumulative"])
         models[model] = entry
     units = []
     for (model, task, seed), curve in per_series.items():
         if len(curve["step"]) >= 2:
-            comp = competition(curve["tr"], curve["tl"], cfg.alpha_task)
+            comp = competition(curve["tr"], curve["tl"], cfg.alpha_task, cfg.decimals)
             units.append({"model": model, "task": task, "seed": seed,
                           "intensity": comp["mean_intensity"],
                           "performance": float(np.mean(curve["golden"]))})

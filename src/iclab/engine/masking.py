@@ -17,10 +17,16 @@ Definitions (token indices count from 0 over the whole sequence seen so far, cac
   cache is the unmasked one. ``rows="all"`` restricts every row, as the paper's code does.
 - **Blocked keys**: token ranges ``[start, end)``; the first ``sink`` tokens are never blocked
   (attention sink, default 1: BOS for Llama/Gemma tokenizers, the first text token otherwise).
-- **No empty row**: a position always keeps its own key (the diagonal) visible, even when it
-  lies in a blocked span. With the causal mask this guarantees every row keeps at least one
-  visible key, so no softmax row is ever fully masked. (The paper's code masked the diagonal
-  too, which gave a fully masked row uniform attention over masked keys: a documented bug.)
+- **No empty row**: by default (``self_visible="always"``) a position always keeps its own key
+  (the diagonal) visible, even when it lies in a blocked span. With the causal mask this
+  guarantees every row keeps at least one visible key, so no softmax row is ever fully masked.
+  ``self_visible="when-empty"`` (the ``paper`` preset of ``iclab layers``) blocks the diagonal
+  like any other key, as the paper's code does, except in a row that would otherwise see no
+  key at all: the paper's code gave such a row uniform attention over masked keys (a bug); it
+  meant the row to see nothing of the context, and the row's own key is the least it can see.
+- **Everything but the last token** (the paper's ``mask_all``): the part ``all`` blocks every
+  key, generated tokens included; with ``sink=0`` each row then sees only itself, so the last
+  position sees only the last token.
 
 Positions are found from the KV cache after its update: a layer that has seen ``T`` tokens and
 returns ``kv_len`` keys holds positions ``T - kv_len .. T - 1`` (full layers hold all of them,
@@ -45,8 +51,10 @@ from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from iclab.engine.compat import cache_in_call
 from iclab.engine.types import EngineError
 
-MaskPart = Literal["instructions", "examples", "query"]
-MASK_PARTS: tuple[MaskPart, ...] = ("instructions", "examples", "query")
+MaskPart = Literal["instructions", "examples", "query", "all"]
+MASK_PARTS: tuple[MaskPart, ...] = ("instructions", "examples", "query", "all")
+SelfVisible = Literal["always", "when-empty"]
+_EVERYTHING = 1 << 62  # the end of the ``all`` part: every position, generated ones included
 RowScope = Literal["query", "all"]
 _KEY = "iclab_context_mask_"
 _BASES = ("sdpa", "eager")
@@ -89,11 +97,14 @@ class ContextMask:
             ``from_layer + 1``.
         rows: one :class:`RowMask` per batch row, or a single one shared by every row.
         sink: the first ``sink`` tokens stay visible to every row (0 disables the sink).
+        self_visible: ``always`` (a position always sees its own key) or ``when-empty``
+            (only where its row would otherwise be fully masked; the paper's code).
     """
 
     from_layer: int
     rows: tuple[RowMask, ...]
     sink: int = 1
+    self_visible: SelfVisible = "always"
 
     def __post_init__(self) -> None:
         if self.from_layer < 0:
@@ -102,10 +113,13 @@ class ContextMask:
             raise EngineError("a context mask needs at least one RowMask")
         if self.sink < 0:
             raise EngineError(f"sink must be >= 0, got {self.sink}")
+        if self.self_visible not in ("always", "when-empty"):
+            raise EngineError(f"self_visible must be 'always' or 'when-empty', got "
+                              f"{self.self_visible!r}")
 
     def at(self, from_layer: int) -> "ContextMask":
         """The same mask starting at another layer."""
-        return ContextMask(from_layer, self.rows, self.sink)
+        return ContextMask(from_layer, self.rows, self.sink, self.self_visible)
 
     def row_from(self, row: RowMask) -> int:
         """First masked layer of one row (its own ``from_layer`` or the mask's)."""
@@ -160,12 +174,14 @@ def row_mask(prompt: Any, parts: str | Sequence[str], rows: RowScope = "query") 
     """
     wanted = parse_parts(parts)
     ranges = part_ranges(prompt)
-    missing = [p for p in wanted if p not in ranges]
-    if missing:
-        raise EngineError(f"cannot mask {missing}: the prompt has no such span")
+    missing = [p for p in wanted if p not in ranges and p != "all"]
     if rows not in ("query", "all"):
         raise EngineError(f"rows must be 'query' or 'all', got {rows!r}")
     rows_from = ranges["query"][0] if rows == "query" else 0
+    if "all" in wanted:
+        return RowMask(((0, _EVERYTHING),), rows_from)
+    if missing:
+        raise EngineError(f"cannot mask {missing}: the prompt has no such span")
     return RowMask(tuple(ranges[p] for p in wanted), rows_from)
 
 
@@ -223,8 +239,12 @@ def block_matrix(mask: ContextMask, batch: int, q_pos: torch.Tensor, k_pos: torc
         if layer is None or layer >= mask.row_from(rm):
             row_on[b] = q_pos >= rm.rows_from
     not_self = q_pos[:, None] != k_pos[None, :]  # (q, kv)
-    out = row_on[:, :, None] & blocked[:, None, :] & not_self[None]  # (B, q, kv)
-    return out[:, None]  # (B, 1, q, kv)
+    out = row_on[:, :, None] & blocked[:, None, :]  # (B, q, kv)
+    if mask.self_visible == "always":
+        return (out & not_self[None])[:, None]  # (B, 1, q, kv)
+    causal = k_pos[None, :] <= q_pos[:, None]  # (q, kv)
+    empty = ~(causal[None] & ~out).any(-1, keepdim=True)  # (B, q, 1): no visible key left
+    return (out & (not_self[None] | ~empty))[:, None]  # (B, 1, q, kv)
 
 
 def _causal(module: Any, q_pos: torch.Tensor, k_pos: torch.Tensor) -> torch.Tensor:

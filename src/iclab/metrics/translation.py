@@ -80,9 +80,11 @@ def first_sentence(text: str) -> str:
 
 
 def clean_hypothesis(hyp: str | None, preset: str | BleuPreset) -> str:
-    """Apply a preset's hypothesis cleaning (None becomes ``"blank"`` under where-icl)."""
+    """Apply a preset's hypothesis cleaning (under where-icl, a missing or empty hypothesis
+    becomes ``"blank"``: the paper's outputs went through a CSV, where an empty string reads
+    back as a missing value, which its scorer replaces by "blank")."""
     p = get_preset(preset)
-    if hyp is None:
+    if hyp is None or (p.strip_specials and not hyp.strip()):
         if not p.strip_specials:
             raise ValueError("a hypothesis is None (no generation)")
         return "blank"

@@ -56,7 +56,8 @@ LANGUAGES: dict[str, str] = {
 _QUERY_VARIABLES = ("source_language", "target_language")
 """Template variables an example's ``meta`` may carry (WMT/FLORES readers record them)."""
 
-IMPLICIT_INSTRUCTIONS: dict[str, str] = {
+IMPLICIT_INSTRUCTIONS: dict[str, str] = {  # the paper's lines, verbatim (its trailing " \n" is
+    # the ``implicit-patterns`` template's instruction separator)
     "expression": "Now you need to calculate the answer of some mathematic equations. "
     "Here are some examples:",
     "code": "Now you need to give me the printed result after running this python code . "
@@ -65,7 +66,7 @@ IMPLICIT_INSTRUCTIONS: dict[str, str] = {
     "relations, and you need to tell me if city A and city Z are connected (Answer True or "
     "False). Here are some examples:",
     "boolean": "Here are some boolean expressions, you need to directly tell me the result. "
-    "If it is true, print 1, else print 0. Here are some examples:",
+    "If it is true, print True, else print False. Here are some examples:",
     "algebra": "Here are some equations, you need to find all solutions of given variables. "
     "Here are some examples:",
 }

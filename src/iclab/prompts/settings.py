@@ -17,6 +17,9 @@ random-empirical       label of a uniformly drawn pool example                  
                        draws passed as ``pool_draws``; label-relationships)
 abstract               option i -> i-th of ``* # ^ $ @ % } {``                   shown
                        (``random.seed(0)`` shuffle of ``@#$%*^{}``); also choices
+abstract-numbers       option i -> i-th of ``"0".."K-1"`` shuffled (seed 0)      shown
+abstract-letters       option i -> i-th of K letters sampled from A-Z, shuffled  shown
+                       (seed 0; task-recognition paper's other abstract sets)
 replacement:VARIANT    gold class through the variant's verbalizer; also choices  shown
 flip-after:F           d2f: from demo F on, class (y+1) mod K                    gold
 flip-after:F:f2d       f2d: before demo F, class (y-1) mod K, gold from F on     gold
@@ -32,6 +35,7 @@ and rotates the class once more from F on; for K > 2 the early labels are (y-1) 
 from __future__ import annotations
 
 import random
+import string
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
@@ -42,7 +46,7 @@ from iclab.errors import PromptError
 
 SettingKind = Literal[
     "gold", "random", "random-empirical", "abstract", "replacement", "flip-after",
-    "alternating", "percent-correct",
+    "alternating", "percent-correct", "abstract-numbers", "abstract-letters",
 ]
 ScoreAgainst = Literal["gold", "shown"]
 
@@ -59,6 +63,23 @@ def _abstract_symbols(seed: int = 0) -> tuple[str, ...]:
 
 ABSTRACT_SYMBOLS: tuple[str, ...] = _abstract_symbols(0)
 """``* # ^ $ @ % } {``: option i is shown as symbol i, in demos and as the target."""
+
+
+def abstract_numbers(n: int, seed: int = 0) -> tuple[str, ...]:
+    """The task-recognition paper's ``abstract_numbers``: ``"0".."n-1"`` shuffled after
+    ``random.seed(seed)``; option i is shown as the i-th."""
+    words = [str(i) for i in range(n)]
+    random.Random(seed).shuffle(words)
+    return tuple(words)
+
+
+def abstract_letters(n: int, seed: int = 0) -> tuple[str, ...]:
+    """The task-recognition paper's ``abstract_letters``: after ``random.seed(seed)``, ``n``
+    letters sampled from A-Z, then shuffled with the same generator."""
+    rng = random.Random(seed)
+    words = rng.sample(string.ascii_uppercase, n)
+    rng.shuffle(words)
+    return tuple(words)
 
 # Replacement verbalizers of the label-relationships paper, by number of classes. A tuple of
 # ints is a permutation of the task's own labels; a tuple of strings is a new verbalizer.
@@ -85,7 +106,9 @@ REPLACEMENTS: dict[int, dict[str, tuple[int, ...] | tuple[str, ...]]] = {
     },
 }
 
-_DEFAULT_SCORE: dict[str, ScoreAgainst] = {"abstract": "shown", "replacement": "shown"}
+_DEFAULT_SCORE: dict[str, ScoreAgainst] = {"abstract": "shown", "replacement": "shown",
+                                           "abstract-numbers": "shown",
+                                           "abstract-letters": "shown"}
 
 
 @dataclass(frozen=True)
@@ -286,11 +309,16 @@ def apply_setting(
             raise PromptError(f"abstract labels support at most {len(ABSTRACT_SYMBOLS)} classes; "
                               f"task {task.name!r} has {len(task.labels)}")
         words = ABSTRACT_SYMBOLS[: len(task.labels)]
+    elif setting.kind == "abstract-numbers":
+        words = abstract_numbers(len(task.labels))
+    elif setting.kind == "abstract-letters":
+        words = abstract_letters(len(task.labels))
     elif setting.kind == "replacement":
         words = replacement_words(task, setting.variant or "")
     else:
         words = tuple(task.labels)
-    shown = gold if setting.kind in ("gold", "abstract", "replacement") else _shown_classes(
+    shown = gold if setting.kind in ("gold", "abstract", "replacement", "abstract-numbers",
+                                     "abstract-letters") else _shown_classes(
         setting, task, gold, seed, pool, pool_draws)
     demo_targets = gold if setting.scored == "gold" else shown
     return LabelPlan(

@@ -7,7 +7,9 @@ whole body in parentheses and one final operation appended::
     ((True or False and True) and (False or False)) or True
     The result is: 
 
-The answer is ``"1"`` for True and ``"0"`` for False (as the paper's instruction asks).
+The answer is ``"1"`` for True and ``"0"`` for False, as the paper's demonstrations and scorer
+use (its instruction line says "print True, else print False"). This generator is iclab's
+redesign, not the paper's (that one is :func:`iclab.data.synthetic.paper.boolean_item`).
 
 - **normal**: the suffix is ``and False`` or ``or True``, which fixes the value whatever the
   body is (the unstated shortcut: answer the suffix's literal).

@@ -15,7 +15,10 @@ from iclab.runs.registry import register_analysis
 
 
 class CurvesCell(BaseModel):
-    """One curve: model, task, label setting, repeat r (rng seed 200 + r), N demos."""
+    """One curve: model, task, label setting, repeat r (rng seed 200 + r), N demos (unset: 60,
+    or the paper's N under ``preset: paper``);
+    ``preset: paper`` continues the repeat's generator for random labels and flips at the
+    paper's F for its datasets (``flip_at`` overrides)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -25,9 +28,11 @@ class CurvesCell(BaseModel):
     task: str = "lr-sst2"
     setting: str = "default"
     repeat: int = Field(default=0, ge=0)
-    demos: int = Field(default=60, ge=1)
+    demos: int | None = Field(default=None, ge=1)
     template: str = "label-relationships"
     sampling: Literal["iid", "balanced"] = "iid"
+    preset: Literal["iclab", "paper"] = "iclab"
+    flip_at: int | None = Field(default=None, ge=0)
 
 
 def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
@@ -38,8 +43,13 @@ def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     from iclab.runs.analyses.prompt_stats import _task
 
     engine = ctx.engine(cell["model"], cell["revision"], cell["dtype"])
-    cfg = CurvesConfig(settings=(cell["setting"],), repeats=1, demos=cell["demos"],
-                       template=cell["template"], sampling=cell["sampling"])
+    common: dict[str, Any] = dict(settings=(cell["setting"],), repeats=1,
+                                  template=cell["template"], sampling=cell["sampling"])
+    for key in ("demos", "flip_at"):  # unset: the preset's (iclab: 60 and N // 2)
+        if cell.get(key) is not None:
+            common[key] = cell[key]
+    cfg = (CurvesConfig.paper(cell["task"], **common) if cell.get("preset") == "paper"
+           else CurvesConfig(**common))
     prompt = repeat_prompts(_task(cell["task"]), engine.tokenizer, cfg, cell["repeat"],
                             engine.max_length)[cell["setting"]]
     scores = engine.curves([prompt])[0]
@@ -51,7 +61,7 @@ def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
 
 def estimate_cost(cell: Any) -> float:
     """Rough CPU seconds: one forward of ~25 tokens per demo, ~1 ms per token."""
-    return 1e-3 * 25 * cell.get("demos", 60)
+    return 1e-3 * 25 * (cell.get("demos") or 60)
 
 
 register_analysis(

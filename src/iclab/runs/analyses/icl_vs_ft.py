@@ -31,6 +31,7 @@ class IclVsFtCell(BaseModel):
     model: str = "gemma-3-270m"
     revision: str | None = None
     dtype: Literal["float32", "bfloat16", "float16"] | None = None
+    preset: Literal["iclab", "paper"] | None = None
     tasks: list[str] | None = None
     splits: list[Literal["normal", "misleading"]] | None = None
     shots: list[int] | None = None
@@ -42,12 +43,14 @@ class IclVsFtCell(BaseModel):
     match: Literal["exact", "substring"] | None = None
     loss_on: Literal["answer", "sequence"] | None = None
     epochs: int | None = Field(default=None, ge=1)
+    max_steps: int | None = Field(default=None, ge=1)
+    batch_size: int | None = Field(default=None, ge=1)
     seed: int | None = None
     patching: bool | None = None
 
 
 _OPTIONS = ("tasks", "splits", "shots", "samples", "methods", "ft_shots", "n_test", "n_circuit",
-            "match", "loss_on", "epochs", "seed", "patching")
+            "match", "loss_on", "epochs", "max_steps", "batch_size", "seed", "patching")
 
 
 def config_of(cell: dict[str, Any]) -> Any:
@@ -56,6 +59,8 @@ def config_of(cell: dict[str, Any]) -> Any:
 
     given = {k: tuple(v) if isinstance(v, list) else v for k in _OPTIONS
              if (v := cell.get(k)) is not None}
+    if cell.get("preset") == "paper":  # the paper's settings, then the cell's own
+        return IclVsFtConfig.paper(**given)
     return IclVsFtConfig(**given)
 
 
@@ -76,7 +81,9 @@ def estimate_cost(cell: Any) -> float:
     """Rough CPU seconds for a ~270M model: ~60 s per fine-tuning step of 4 pairs plus ~1 s
     per generated ICL answer (long 32-shot contexts dominate)."""
     cfg = config_of(dict(cell))
-    steps = sum(-(-n * len(cfg.tasks) // cfg.batch_size) for n in cfg.samples) * cfg.epochs
+    cap = cfg.max_steps or float("inf")
+    steps = sum(min(cap, -(-n * len(cfg.tasks) // cfg.batch_size) * cfg.epochs)
+                for n in cfg.samples)
     answers = len(cfg.tasks) * len(cfg.splits) * cfg.n_test * (
         len(cfg.shots) + len(cfg.ft_shots) * len(cfg.samples) * len(cfg.methods))
     return 60.0 * steps * len(cfg.methods) + 1.0 * answers

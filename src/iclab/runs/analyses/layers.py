@@ -16,7 +16,8 @@ from iclab.runs.registry import register_analysis
 
 
 class LayersCell(BaseModel):
-    """One layer sweep (see :class:`iclab.analyses.layers.LayersConfig` for each field)."""
+    """One layer sweep (see :class:`iclab.analyses.layers.LayersConfig` for each field;
+    ``rows``, ``sink`` and ``self_visible`` left unset take the preset's values)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -30,8 +31,10 @@ class LayersCell(BaseModel):
     n: int = Field(default=20, ge=1)
     template: str | None = None
     instruction: str | None = None
-    rows: Literal["query", "all"] = "query"
-    sink: int = Field(default=1, ge=0)
+    preset: Literal["iclab", "paper"] = "iclab"
+    rows: Literal["query", "all"] | None = None
+    sink: int | None = Field(default=None, ge=0)
+    self_visible: Literal["always", "when-empty"] | None = None
     threshold: float = Field(default=0.95, gt=0)
     max_new_tokens: int = Field(default=50, ge=1)
 
@@ -42,10 +45,11 @@ def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     from iclab.runs.analyses.prompt_stats import _task
 
     engine = ctx.engine(cell["model"], cell["revision"], cell["dtype"])
-    cfg = LayersConfig(masks=(cell["mask"],), k=cell["k"], seed=cell["seed"], n=cell["n"],
-                       template=cell["template"], instruction=cell["instruction"],
-                       rows=cell["rows"], sink=cell["sink"], threshold=cell["threshold"],
-                       max_new_tokens=cell["max_new_tokens"])
+    given = {k: cell[k] for k in ("rows", "sink", "self_visible") if cell.get(k) is not None}
+    make = LayersConfig.paper if cell.get("preset") == "paper" else LayersConfig
+    cfg = make(masks=(cell["mask"],), k=cell["k"], seed=cell["seed"], n=cell["n"],
+               template=cell["template"], instruction=cell["instruction"],
+               threshold=cell["threshold"], max_new_tokens=cell["max_new_tokens"], **given)
     rows = run_layers(engine, _task(cell["task"]), cfg, cell["model"])
     return [{k: v for k, v in r.items() if k not in cell} for r in rows]
 

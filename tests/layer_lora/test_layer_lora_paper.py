@@ -1,0 +1,27 @@
+"""The per-layer LoRA ``paper`` preset against the where-ICL paper's ``src/lora_train.py``:
+collate ``f"Q:{source}\\nA:{target}{eos}"`` with labels = input ids (loss on every token), test
+prompts ``f"Q:{source}\\nA:"``; LoraConfig r=8, lora_alpha=32, lora_dropout=0.05 on one layer's
+``self_attn.o_proj``; TrainingArguments batch 32, lr 1e-4; ``--train_size`` 400 or 800."""
+
+from __future__ import annotations
+
+from iclab.analyses.layer_lora import LayerLoraConfig, paper_pairs, paper_zero_shot
+from iclab.data import load_task
+from iclab.models.tiny import tiny_tokenizer
+
+
+def test_paper_settings():
+    cfg = LayerLoraConfig.paper()
+    assert (cfg.n_train, cfg.batch_size, cfg.lr, cfg.r, cfg.alpha, cfg.dropout) == (
+        400, 32, 1e-4, 8, 32.0, 0.05)
+    assert cfg.loss_on == "sequence" and cfg.preset == "paper"
+    assert LayerLoraConfig.paper(n_train=800).n_train == 800
+    assert LayerLoraConfig().loss_on == "answer" and LayerLoraConfig().n_train == 32
+
+
+def test_paper_pairs_and_prompts():
+    task = load_task("flores-eng-fra")
+    src, tgt = task.split("train")[0].fields["source"], task.split("train")[0].label
+    assert paper_pairs(task, 2)[0] == (f"Q:{src}\nA:", tgt)
+    p = paper_zero_shot(task, tiny_tokenizer("llama"), 3)
+    assert len(p) == 3 and p[0].text == f"Q:{task.split('test')[0].fields['source']}\nA:"
