@@ -181,7 +181,7 @@ CASES = [
     ("trtl-unknown-task", "trtl -c " + NO_MODEL + " --tasks nosuch-task -o {w}/out",
      "unknown task 'nosuch-task'"),
     ("trtl-bad-rule", "trtl -c " + NO_MODEL + " --ensemble-rule vote -o {w}/out",
-     "--ensemble-rule must be accuracy or loglik"),
+     "--ensemble-rule must be accuracy, loglik or paper-fixed"),
     ("trtl-zero-limit", "trtl -c " + NO_MODEL + " --limit 0 -o {w}/out", "--limit >= 1"),
     # demo
     ("demo-out-is-file", "demo --out {f}/a-file/demo", "a-file"),
