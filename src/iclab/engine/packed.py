@@ -88,19 +88,18 @@ class Segments:
             self._row_masks[window] = allowed
         return self._row_masks[window]
 
-
     def own_keys(self, window: int | None) -> torch.Tensor:
         """(N, n_keys) bool: packed query i may see non-prefix key j (its own row's, causal,
         within ``window``); the dense form of :meth:`row_mask`, for few queries."""
         key = ("dense", window)
-        if key not in self._row_masks:  # type: ignore[operator]
+        if key not in self._row_masks:
             b, tq = self.q_index.shape
             allowed = self.row_mask(window) & self.q_valid[:, :, None]  # (B, Tq, Tk)
             dense = torch.zeros(b, tq, self.n_keys, device=allowed.device)
             idx = self.k_index[:, None, :].expand_as(allowed)
             dense.scatter_add_(2, idx, allowed.float())
-            self._row_masks[key] = (dense > 0).view(b * tq, self.n_keys)[self.flat]  # type: ignore[index]
-        return self._row_masks[key]  # type: ignore[index]
+            self._row_masks[key] = (dense > 0).view(b * tq, self.n_keys)[self.flat]
+        return self._row_masks[key]
 
 
 def _pad(rows: Sequence[Sequence[int]], device: torch.device
