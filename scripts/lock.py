@@ -3,7 +3,8 @@
     python scripts/lock.py write LOCK      freeze this interpreter's distributions into LOCK
     python scripts/lock.py check LOCK      exit 1 unless what is installed is exactly LOCK
     python scripts/lock.py diff LOCK       print how what is installed differs from LOCK
-    python scripts/lock.py requirements    the project's dependency names, without versions
+    python scripts/lock.py requirements [--except NAME]
+                                           the project's dependency names, without versions
 
 Run with the interpreter of the environment in question (``.venv/bin/python``); ``requirements``
 needs only the standard library. iclab itself (installed editable) is never part of the lock.
@@ -73,7 +74,8 @@ def requirement_names() -> list[str]:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["requirements"]:
-        print(" ".join(requirement_names()))
+        skip = set(argv[2:3]) if argv[1:2] == ["--except"] else set()
+        print(" ".join(n for n in requirement_names() if n not in skip))
         return 0
     if len(argv) != 2 or argv[0] not in ("write", "check", "diff"):
         print(__doc__, file=sys.stderr)
