@@ -183,3 +183,16 @@ def test_curves_section_reads_the_curves_analysis_rows_and_matches_its_summary()
     pd.testing.assert_frame_equal(mine.reset_index(drop=True),
                                   theirs[["setting", "demos", "mean", "lo", "hi"]],
                                   check_dtype=False)
+
+
+def test_curves_flip_point_from_the_cells() -> None:
+    import pandas as pd
+
+    from iclab.report.sections.curves import _cell_flip
+
+    base = {"setting": ["flip", "flip"], "position": [0, 1]}
+    assert _cell_flip(pd.DataFrame({**base, "flip_at": [6, 6]})) == 6
+    paper = pd.DataFrame({**base, "flip_at": [None, None], "preset": ["paper"] * 2,
+                          "task": ["lr-sst2"] * 2})
+    assert _cell_flip(paper) == 60  # the paper's F for SST-2 (runs.md)
+    assert _cell_flip(pd.DataFrame(base)) is None  # falls back to N // 2

@@ -74,3 +74,26 @@ def test_results_summary_and_export(reference_run, tmp_path) -> None:
     assert len(pd.read_csv(tmp_path / "r.csv")) == 40
     res = _iclab("results", tmp_path)
     assert res.returncode == 1 and "holds no iclab results" in res.stderr
+
+
+def test_dry_run_needs_no_out_but_a_run_does(tmp_path):
+    config = write_config(tmp_path, SMALL_GRID)
+    res = _iclab("run", config, "--dry-run")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-1].startswith("40 to run, 0 already done")
+    assert not (tmp_path / ".iclab-dry-run-no-out").exists()
+    res = _iclab("run", config)
+    assert res.returncode != 0 and "--out" in res.stderr
+
+
+def test_paper_run_configs_dry_run():
+    from pathlib import Path
+
+    papers = Path(__file__).resolve().parents[2] / "examples" / "papers"
+    names = sorted(p.name for p in papers.glob("*.yaml"))
+    assert names == ["icl-vs-ft-small.yaml", "icl-vs-ft.yaml", "label-relationships-small.yaml",
+                     "label-relationships.yaml", "tr-tl-small.yaml", "tr-tl.yaml",
+                     "where-icl-small.yaml", "where-icl.yaml"]
+    for name in names:
+        res = _iclab("run", papers / name, "--dry-run")
+        assert res.returncode == 0 and " to run, 0 already done" in res.stdout, (name, res.stderr)

@@ -63,6 +63,26 @@ def flip_point(settings: Sequence[str], n_demos: int) -> int | None:
     return points.pop() if len(points) == 1 else None
 
 
+def _cell_flip(part: pd.DataFrame) -> int | None:
+    """The flip point the cells set themselves: ``flip_at``, or under ``preset: paper`` the
+    paper's F for its task (None when neither, or when the cells disagree)."""
+    import pandas as pd
+
+    from iclab.analyses.curves import PAPER_RUNS
+
+    cols = [c for c in ("flip_at", "preset", "task") if c in part.columns]
+    if not cols:
+        return None
+    points: set[int] = set()
+    for _, row in part.drop_duplicates(cols).iterrows():
+        flip_at = row.get("flip_at")
+        if flip_at is not None and not pd.isna(flip_at):
+            points.add(int(flip_at))
+        elif row.get("preset") == "paper" and row.get("task") in PAPER_RUNS:
+            points.add(PAPER_RUNS[row["task"]][1])
+    return points.pop() if len(points) == 1 else None
+
+
 def final_table(curves: Mapping[str, pd.DataFrame], caption: str) -> Table:
     """The last position of each setting: mean [lo, hi] of each metric."""
     metrics = list(curves)
@@ -104,9 +124,11 @@ def curves_section(df: pd.DataFrame, summary: Mapping[str, Any]) -> Section:
     for label, part in groups(df, by):
         suffix = "" if label == "all" else f" — {label}"
         curves = {m: aggregate_curves(part, m) for m in metrics}
-        n_demos = int(part["demos"].max()) if "demos" in part.columns else \
-            int(part["position"].max()) + 1
-        flip = flip_point(list(part["setting"].unique()), n_demos)
+        known = part["demos"].dropna() if "demos" in part.columns else part["position"][:0]
+        n_demos = int(known.max()) if len(known) else int(part["position"].max()) + 1
+        flip = _cell_flip(part)
+        if flip is None:
+            flip = flip_point(list(part["setting"].unique()), n_demos)
         for metric, data in curves.items():
             fig = plot_icl_curves(data, metric=metric, flip_point=flip,
                                   chance=chance if metric == "accuracy" else None,
