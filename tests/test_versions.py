@@ -42,6 +42,10 @@ def test_oldest_constraints_pin_every_floor():
 
 
 def test_installed_releases_are_inside_the_tested_ranges(monkeypatch):
+    import os
+
+    if os.environ.get("ICLAB_UNLOCKED"):
+        pytest.skip("make test-latest / test-oldest may install releases outside the ranges")
     statuses = {c.name: c.status for c in check_installed()}
     assert statuses == {name: "ok" for name in TESTED}
 
@@ -93,8 +97,13 @@ def test_cli_refuses_an_unsupported_transformers_in_one_line(tmp_path):
         "pip install 'transformers>=5.10,<5.25'"]
 
 
+def _floors(name: str) -> str:
+    return TESTED[name][0] + ".0"
+
+
 def test_doctor_prints_versions_defaults_and_locations(monkeypatch, tmp_path):
     monkeypatch.setenv("ICLAB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(versions, "installed_version", _floors)  # in range whatever is installed
     res = CliRunner().invoke(app, ["doctor"])
     assert res.exit_code == 0, res.output
     out = res.stdout
@@ -106,9 +115,8 @@ def test_doctor_prints_versions_defaults_and_locations(monkeypatch, tmp_path):
 
 
 def test_doctor_warns_once_per_untested_dependency(monkeypatch):
-    real = versions.installed_version
     monkeypatch.setattr(versions, "installed_version",
-                        lambda n: "0.99.0" if n == "peft" else real(n))
+                        lambda n: "0.99.0" if n == "peft" else _floors(n))
     res = CliRunner().invoke(app, ["doctor"])
     warnings = [line for line in res.output.splitlines() if line.startswith("warning:")]
     assert res.exit_code == 0

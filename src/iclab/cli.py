@@ -97,12 +97,13 @@ def fail(message: str) -> None:
 
 
 def _check_versions() -> None:
-    """Refuse unsupported dependency releases; one warning line per untested one."""
+    """Refuse unsupported dependency releases; on a terminal, one warning line per untested one."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UntestedVersionWarning)
         require_supported()
-    for w in caught:
-        typer.echo(f"warning: {w.message}", err=True)
+    if sys.stderr.isatty():  # scripts and pipes keep their one-line stderr; `iclab doctor` tells
+        for w in caught:
+            typer.echo(f"warning: {w.message}", err=True)
 
 
 def run() -> None:
