@@ -29,9 +29,10 @@ def _version_callback(value: bool) -> None:
     if value:
         from iclab.versions import check_installed
 
-        deps = ", ".join(f"{c.name} {c.installed or '-'}" for c in check_installed())
+        checks = check_installed()
+        deps = ", ".join(f"{c.name} {c.installed or '-'}" for c in checks)
         typer.echo(f"iclab {__version__} ({deps})")
-        for c in check_installed():
+        for c in checks:
             if c.status != "ok":
                 typer.echo(f"warning: {c.message()}", err=True)
         raise typer.Exit()
