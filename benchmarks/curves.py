@@ -52,10 +52,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from iclab.analyses.curves import CurvesConfig, repeat_prompts
+    from iclab.analyses.curves.run import CurvesConfig, repeat_prompts
     from iclab.data import load_task
     from iclab.engine import Engine
-    from iclab.engine.naive import naive_choice_logprobs
+    from iclab.testing.naive import naive_choice_logprobs
     from iclab.models import load_model
     from iclab.prompts import build_prompt, sample_iid
 

@@ -21,7 +21,7 @@ generation. Per model it reports:
 - ``generate_speedup_vs_hf``: HF ``model.generate`` (left-padded, greedy) time /
   ``Engine.generate`` time on the same prompts and budget; ``generate_identical`` the fraction
   of prompts with identical tokens (exactly 1.0 expected in fp32);
-- ``layer_sweep_prompts_per_s``: ``iclab.analyses.layers.sweep_mask`` (examples masked);
+- ``layer_sweep_prompts_per_s``: ``iclab.analyses.layers.run.sweep_mask`` (examples masked);
 - ``bf16_agreement_vs_fp32``: fraction of queries whose Engine.score prediction in bf16
   equals fp32's; ``hf_bf16_agreement_vs_fp32`` the same for the HF baseline, and the largest
   log-prob differences of both.
@@ -159,7 +159,7 @@ def agreement(tok: Any, name: str, small: bool, device: str, prompts: Sequence[A
 def bench_model(name: str, tok: Any, data: dict[str, Any], cfg: dict[str, Any], small: bool,
                 device: str, dtype: torch.dtype, peak: float) -> dict[str, Any]:
     """Every figure for one model shape."""
-    from iclab.analyses.layers import LayersConfig, sweep_mask
+    from iclab.analyses.layers.run import LayersConfig, sweep_mask
     from iclab.engine import Engine
 
     model = build(name, len(tok), small, dtype, device)

@@ -1,4 +1,4 @@
-"""Prompts per second of a layers analysis sweep (``iclab.analyses.layers.sweep_mask``).
+"""Prompts per second of a layers analysis sweep (``iclab.analyses.layers.run.sweep_mask``).
 
 Usage::
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from iclab.analyses.layers import LayersConfig, default_template, sweep_mask, task_metric
+from iclab.analyses.layers.run import LayersConfig, default_template, sweep_mask, task_metric
 from iclab.data import load_task
 from iclab.engine import Engine
 from iclab.prompts import build_prompts

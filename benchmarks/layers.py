@@ -32,7 +32,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from iclab.data import load_task
 from iclab.engine.layer_sweep import layer_sweep
 from iclab.engine.masking import ContextMask, mask_context, row_mask
-from iclab.engine.truncated_context import formula_saving, truncated_forward, truncated_prefill
+from iclab.testing.truncated_context import formula_saving, truncated_forward, truncated_prefill
 from iclab.prompts import build_prompts
 
 

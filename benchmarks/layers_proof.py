@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
-    from iclab.analyses.layers import LayersConfig, run_layers, summarize, write_outputs
+    from iclab.analyses.layers.run import LayersConfig, run_layers, summarize, write_outputs
     from iclab.data import load_task
     from iclab.engine import Engine
     from iclab.models import load_model

@@ -85,7 +85,7 @@ def run_iclab(engine: Any, prompts: Sequence[Any], mode: str, over: str = "full"
 
 def run_naive(engine: Any, prompts: Sequence[Any]) -> tuple[float, list[list[float]]]:
     """Time the naive baseline: one full forward per query per choice."""
-    from iclab.engine.naive import naive_choice_logprobs
+    from iclab.testing.naive import naive_choice_logprobs
 
     t = time.perf_counter()
     out = [naive_choice_logprobs(engine.model, p.input_ids,

@@ -224,7 +224,7 @@ CASES = [
      "methods must be among"),
     # layer-lora
     ("layer-lora-bad-layers", "layer-lora -m " + NO_MODEL + " --layers a,b -o {w}/out",
-     "--layers must be comma-separated ints"),
+     "--layers must be comma-separated integers"),
     ("layer-lora-layers-and-every", "layer-lora -m " + NO_MODEL + " --layers 1 --every 2 "
      "-o {w}/out", "give --layers or --every, not both"),
     ("layer-lora-negative-every", "layer-lora -m " + NO_MODEL + " --every -1 -o {w}/out",

@@ -7,29 +7,13 @@ import json
 import math
 
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from iclab.cli import app
-from iclab.models.tiny import tiny_model, tiny_tokenizer
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 HALF = ["--device", "cpu", "--dtype", "bfloat16"]
-
-
-@pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tiny-llama-bf16")
-    tiny_model("llama").save_pretrained(path)
-    tiny_tokenizer("llama").save_pretrained(path)
-    return str(path)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _json(args: list[str]) -> dict:

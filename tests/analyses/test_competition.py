@@ -2,7 +2,7 @@
 
 import pytest
 
-from iclab.analyses.competition import competition
+from iclab.metrics.competition import competition
 
 
 def test_hand_made_curve():

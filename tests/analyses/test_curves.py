@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from iclab.analyses.curves import (CurvesConfig, moving_average, position_metrics,
+from iclab.analyses.curves.run import (CurvesConfig, moving_average, position_metrics,
                                    repeat_prompts, resolve_setting, run_curves, summarize,
                                    write_outputs)
 from iclab.data.types import Example, Task

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from iclab.analyses.curves import PAPER_RUNS, CurvesConfig, repeat_prompts, resolve_setting
+from iclab.analyses.curves.run import PAPER_RUNS, CurvesConfig, repeat_prompts, resolve_setting
 from iclab.data._common import make_task
 from iclab.data.types import Example
 from iclab.models.tiny import tiny_tokenizer

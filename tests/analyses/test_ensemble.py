@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from iclab.analyses.ensemble import accuracy_weights, combine, fit_weights, loglik_weights
+from iclab.analyses.trtl.ensemble import accuracy_weights, combine, fit_weights, loglik_weights
 
 
 def test_paper_weights_reproduce_hard_coded_values():

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from iclab.analyses.finetune import (
+from iclab.engine.training import (
     FinetuneConfig,
     FinetuneConfigError,
     finetune,
     layer_targets,
     prepare_model,
 )
-from iclab.analyses.finetune_data import (
+from iclab.engine.training_data import (
     IGNORE_INDEX,
     Collator,
     pairs_from_examples,
@@ -23,19 +23,12 @@ from iclab.data.types import Example
 from iclab.errors import DataError
 from iclab.models.tiny import tiny_model, tiny_tokenizer
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 # A learnable mapping: each word is followed by its own fixed answer word.
 _WORDS = "the a of to in is was and or not".split()
 _ANSWERS = "cat dog city movie plot house actor paris rome tokyo".split()
 PAIRS = [(f"Q: {w}\nA:", f" {a}") for w, a in zip(_WORDS, _ANSWERS)]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Two cores are shared by several jobs: one torch thread is ~10x faster here."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

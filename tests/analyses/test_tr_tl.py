@@ -6,10 +6,10 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from iclab.analyses.checkpoints import (Checkpoint, from_directory, parse_checkpoint_arg,
+from iclab.analyses.trtl.checkpoints import (Checkpoint, from_directory, parse_checkpoint_arg,
                                         parse_step, train_checkpoint_series)
-from iclab.analyses.competition import competition
-from iclab.analyses.tr_tl import TrTlConfig, checkpoint_curves, run_grid, summarize
+from iclab.metrics.competition import competition
+from iclab.analyses.trtl.run import TrTlConfig, checkpoint_curves, run_grid, summarize
 from iclab.cli import app
 from iclab.errors import IclabError
 

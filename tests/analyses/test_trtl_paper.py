@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from iclab.analyses.checkpoints import PAPER_PYTHIA_STEPS, paper_series, parse_checkpoint_arg
-from iclab.analyses.competition import competition
-from iclab.analyses.ensemble import fit_weights
+from iclab.analyses.trtl.checkpoints import PAPER_PYTHIA_STEPS, paper_series, parse_checkpoint_arg
+from iclab.metrics.competition import competition
+from iclab.analyses.trtl.ensemble import fit_weights
 from iclab.errors import IclabError
 from iclab.prompts.settings import abstract_letters, abstract_numbers, parse_setting
 

@@ -5,7 +5,7 @@ machine. ``ICLAB_TEST_DEVICE=cpu pytest -m cuda tests/cuda`` runs the same check
 (to check the lane itself without a GPU).
 
 References are computed in fp32 on the CPU: the naive full-sequence computation
-(:mod:`iclab.engine.naive`) for scoring, the CPU engine for curves, HF ``generate`` on the
+(:mod:`iclab.testing.naive`) for scoring, the CPU engine for curves, HF ``generate`` on the
 same device for greedy tokens, and independent masked runs for layer sweeps. Tolerances:
 fp32 1e-4 (TF32 off), bf16 0.05 nats on log-probs (bf16 has 8 mantissa bits; the tiny models'
 log-probs are ~-6..-25).
@@ -22,7 +22,7 @@ from iclab.data import load_task
 from iclab.engine import Engine
 from iclab.engine.layer_sweep import layer_sweep
 from iclab.engine.masking import ContextMask, mask_context, row_mask
-from iclab.engine.naive import naive_choice_logprobs
+from iclab.testing.naive import naive_choice_logprobs
 from iclab.engine.plan import scored_tokens
 from iclab.models.tiny import TINY_ARCHS, tiny_model, tiny_tokenizer
 from iclab.prompts import build_prompts

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from iclab.models.tiny import TINY_ARCHS, tiny_model, tiny_tokenizer
 from iclab.prompts.types import Prompt, Span
+
+
+@pytest.fixture(autouse=True)
+def _single_thread(one_thread: None) -> None:
+    """Every engine test runs on one torch thread (see the root conftest's ``one_thread``)."""
+
 
 WORDS = ("the movie was great", "a terrible plot", "the actor is good", "bad film",
          "one two three", "the city of paris", "good review of the film and the actor")
@@ -48,15 +53,6 @@ def make_prompt(tokenizer, demos, labels, query, choices, target=0, sep="\n", jo
     return Prompt(text=text, input_ids=tuple(ids), spans=tuple(spans), choices=tuple(choices),
                   target=target, label_words=tuple(c.strip() for c in choices),
                   demo_targets=tuple(label_idx.get(y, 0) for y in labels))
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run ~10x faster on one thread on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session", params=TINY_ARCHS)

@@ -8,7 +8,7 @@ import pytest
 
 from iclab.engine import BatchLimits, Engine, EngineError, exact_match_first_line, first_line
 from iclab.engine.generate import cut_at_stop
-from iclab.engine.naive import naive_greedy, naive_label_logprobs, naive_top_k
+from iclab.testing.naive import naive_greedy, naive_label_logprobs, naive_top_k
 
 from conftest import make_prompt, prompt_set
 

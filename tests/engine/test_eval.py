@@ -9,17 +9,8 @@ from typer.testing import CliRunner
 
 from iclab.cli import app
 from iclab.engine import EngineError
-from iclab.evaluate import EvalConfig, run_eval
-from iclab.models.tiny import tiny_model, tiny_tokenizer
-
-
-@pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory):
-    """A tiny Llama saved as a local model directory (loadable by spec)."""
-    path = tmp_path_factory.mktemp("tiny-llama")
-    tiny_model("llama").save_pretrained(path)
-    tiny_tokenizer("llama").save_pretrained(path)
-    return str(path)
+from iclab.analyses.eval.run import EvalConfig, run_eval
+from iclab.models.tiny import tiny_tokenizer
 
 
 def _cfg(tiny_dir, **kw):
@@ -43,11 +34,13 @@ def test_eval_writes_outputs_and_reruns_from_cache(tiny_dir, tmp_path):
 
 
 def test_interrupted_cache_resumes(tiny_dir, tmp_path):
-    """A cache line cut short (as by a kill mid-write) is ignored and recomputed."""
+    """A record whose chunk never committed (as after a kill mid-chunk) is recomputed."""
+    import sqlite3
+
     first = run_eval(_cfg(tiny_dir, seeds=(1,)), tmp_path)
-    cache = tmp_path / "cache" / "eval-cache.jsonl"
-    lines = cache.read_text().splitlines(keepends=True)
-    cache.write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
+    with sqlite3.connect(tmp_path / "cache" / "results.sqlite") as conn:
+        (last,) = conn.execute("SELECT max(rowid) FROM samples").fetchone()
+        conn.execute("DELETE FROM samples WHERE rowid=?", (last,))
     resumed = run_eval(_cfg(tiny_dir, seeds=(1,)), tmp_path)
     assert resumed["cache"] == {"cached": 5, "computed": 1}
     assert resumed["accuracy"] == first["accuracy"]
@@ -63,8 +56,7 @@ def test_generate_scoring(tiny_dir, tmp_path):
 
 def test_calibrated_eval(tiny_dir, tmp_path):
     from iclab.data import load_task
-    from iclab.evaluate import content_free_prompts
-    from iclab.models.tiny import tiny_tokenizer
+    from iclab.analyses.eval.run import content_free_prompts
 
     cfg = _cfg(tiny_dir, calibrate=True, seeds=(1,))
     summary = run_eval(cfg, tmp_path)

@@ -8,7 +8,7 @@ import torch
 from iclab.engine import BatchLimits, Engine
 from iclab.engine.adapter import head_adapter
 from iclab.engine.kv import prefill
-from iclab.engine.naive import naive_choice_logprobs
+from iclab.testing.naive import naive_choice_logprobs
 from iclab.engine.plan import Read, Row
 from iclab.engine.run import _forward, _packed_forward, batches, packing_works, segments
 from iclab.models.tiny import tiny_model

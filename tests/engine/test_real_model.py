@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from iclab.engine import BatchLimits, Engine
-from iclab.engine.naive import naive_choice_logprobs, naive_greedy, naive_label_logprobs
+from iclab.testing.naive import naive_choice_logprobs, naive_greedy, naive_label_logprobs
 from iclab.engine.plan import scored_tokens
 
 from conftest import make_prompt

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from iclab.engine import BatchLimits, Engine, EngineError
-from iclab.engine.naive import naive_choice_logprobs, naive_label_logprobs, naive_top_k
+from iclab.testing.naive import naive_choice_logprobs, naive_label_logprobs, naive_top_k
 from iclab.engine.plan import scored_tokens
 
 from conftest import prompt_set

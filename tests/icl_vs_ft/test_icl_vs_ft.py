@@ -10,9 +10,9 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from iclab.analyses.circuit_shift import patching_recovery, relative_change, shift
-from iclab.analyses.icl_vs_ft import IclVsFtConfig, build_tasks, run_icl_vs_ft, training_pairs
-from iclab.analyses.icl_vs_ft_eval import (
+from iclab.analyses.icl_vs_ft.circuit_shift import patching_recovery, relative_change, shift
+from iclab.analyses.icl_vs_ft.run import IclVsFtConfig, build_tasks, run_icl_vs_ft, training_pairs
+from iclab.analyses.icl_vs_ft.eval import (
     INSTRUCTIONS,
     IclVsFtError,
     answer_matches,
@@ -21,21 +21,14 @@ from iclab.analyses.icl_vs_ft_eval import (
     gold_answer,
     k_shot_prompts,
 )
-from iclab.analyses.icl_vs_ft_summary import summarize, write_outputs
+from iclab.analyses.icl_vs_ft.summary import summarize, write_outputs
 from iclab.engine import Engine
 from iclab.models.tiny import tiny_model, tiny_tokenizer
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 SMALL = dict(tasks=("expression", "boolean"), shots=(0, 1, 2), best_range=(1, 2), n_test=3,
              samples=(2,), ft_shots=(0, 1), n_circuit=2, circuit_shots=1, batch_size=2)
-
-
-@pytest.fixture()
-def one_thread():
-    """Training tests run on one thread (restored after), as the finetune tests do."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -107,9 +100,9 @@ def test_gold_answer_is_the_label_string(engine):
 
 
 def test_best_of_shots_range_and_ties():
-    from iclab.analyses.icl_vs_ft_eval import EvalCell
+    from iclab.analyses.icl_vs_ft.eval import ShotAccuracy
 
-    cells = [EvalCell("t", "normal", k, acc, 4, ()) for k, acc in
+    cells = [ShotAccuracy("t", "normal", k, acc, 4, ()) for k, acc in
              [(0, 0.9), (1, 0.25), (2, 0.5), (4, 0.5), (32, 1.0)]]
     best = best_of_shots(cells, 1, 16)[("t", "normal")]
     assert (best.shots, best.accuracy) == (2, 0.5)
@@ -155,7 +148,7 @@ def test_patching_recovery_by_hand(engine):
     assert torch.isnan(same.recovery).all()  # ICL == 0-shot: nothing to recover
     got = patching_recovery(engine, zero_p, zero, icl, answers)
     assert got.recovery.shape == (4, 4) and got.n_queries >= 1
-    from iclab.analyses.circuit_shift import logit_targets
+    from iclab.analyses.icl_vs_ft.circuit_shift import logit_targets
 
     num, den = torch.zeros(16), 0.0
     for i, (g, b) in enumerate(logit_targets(engine, zero, answers)):
@@ -236,7 +229,7 @@ def test_summary_and_outputs(result, tmp_path):
 def test_report_section_renders(result):
     import pandas as pd
 
-    from iclab.report.sections.icl_ft import icl_vs_ft_section
+    from iclab.analyses.icl_vs_ft.section import icl_vs_ft_section
 
     _, res, _ = result
     frame = pd.DataFrame(res.table + res.circuit)

@@ -10,7 +10,7 @@ from iclab.runs.runner import run_config
 
 
 def test_icl_vs_ft_cell_rows_render(tmp_path) -> None:
-    from iclab.report.sections.icl_ft import icl_vs_ft_section
+    from iclab.analyses.icl_vs_ft.section import icl_vs_ft_section
 
     model_dir = tmp_path / "tiny"
     tiny_model("gemma3", seed=1).save_pretrained(model_dir)
@@ -61,8 +61,8 @@ def test_example_config_expands() -> None:
 
 
 def test_cell_defaults_are_the_librarys() -> None:
-    from iclab.analyses.icl_vs_ft import IclVsFtConfig
-    from iclab.runs.analyses.icl_vs_ft import IclVsFtCell, config_of, estimate_cost
+    from iclab.analyses.icl_vs_ft.run import IclVsFtConfig
+    from iclab.analyses.icl_vs_ft.sweep import IclVsFtCell, config_of, estimate_cost
 
     cell = IclVsFtCell().model_dump()
     assert config_of(cell) == IclVsFtConfig()

@@ -12,9 +12,9 @@ import random
 import pytest
 import torch
 
-from iclab.analyses.icl_vs_ft import PAPER_DEFAULTS, IclVsFtConfig, run_icl_vs_ft
-from iclab.analyses.icl_vs_ft_eval import IclVsFtError
-from iclab.analyses.icl_vs_ft_paper import (
+from iclab.analyses.icl_vs_ft.run import PAPER_DEFAULTS, IclVsFtConfig, run_icl_vs_ft
+from iclab.analyses.icl_vs_ft.eval import IclVsFtError
+from iclab.analyses.icl_vs_ft.paper import (
     NEW_TOKENS,
     PAPER_FAMILIES,
     PAPER_INSTRUCTIONS,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from iclab.analyses.icl_vs_ft import IclVsFtConfig, build_tasks
-from iclab.analyses.icl_vs_ft_eval import k_shot_prompts
+from iclab.analyses.icl_vs_ft.run import IclVsFtConfig, build_tasks
+from iclab.analyses.icl_vs_ft.eval import k_shot_prompts
 from iclab.engine import Engine
 from iclab.engine.activations import sites
 

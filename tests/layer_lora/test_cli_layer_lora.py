@@ -6,20 +6,13 @@ import json
 from types import SimpleNamespace
 
 import pytest
-import torch
 from typer.testing import CliRunner
 
 import iclab.models
 from iclab.cli import app
 from iclab.models.tiny import tiny_model, tiny_tokenizer
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture

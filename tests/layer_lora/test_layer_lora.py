@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from iclab.analyses.layer_lora import (
+from iclab.analyses.layer_lora.run import (
     LayerLoraConfig,
     LayerLoraError,
     adapt_layer,
@@ -18,14 +18,7 @@ from iclab.data import load_task
 from iclab.engine import Engine
 from iclab.models.tiny import tiny_model, tiny_tokenizer
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Two cores are shared by several jobs: one torch thread is much faster here."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +38,12 @@ def _state(model) -> dict[str, torch.Tensor]:
                                          ("gpt_neox", "attention.dense"),
                                          ("gemma3", "self_attn.o_proj")])
 def test_module_resolved_per_architecture(arch, module):
-    assert resolve_module(tiny_model(arch)) == module
+    assert resolve_module(_engine(arch)) == module
 
 
 def test_unknown_module_is_a_clear_error():
     with pytest.raises(LayerLoraError, match="no attention output projection"):
-        resolve_module(tiny_model("llama"), "attn.c_proj")
+        resolve_module(_engine("llama"), "attn.c_proj")
 
 
 def test_pairs_use_the_zero_shot_prompt_format(task):
@@ -84,7 +77,7 @@ def test_sweep_one_row_per_layer_and_base_untouched(task):
 @pytest.mark.parametrize("arch", ["llama", "gpt_neox"])
 def test_only_the_targeted_projection_changes(task, arch):
     engine = _engine(arch)
-    module = resolve_module(engine.model)
+    module = resolve_module(engine)
     cfg = LayerLoraConfig(n_train=8, max_steps=3, batch_size=4, lr=1e-2)
     pairs = training_pairs(task, engine.tokenizer, "default", cfg.n_train)
     merged = adapt_layer(engine, pairs, 1, module, cfg).model

@@ -5,7 +5,7 @@ prompts ``f"Q:{source}\\nA:"``; LoraConfig r=8, lora_alpha=32, lora_dropout=0.05
 
 from __future__ import annotations
 
-from iclab.analyses.layer_lora import LayerLoraConfig, paper_pairs, paper_zero_shot
+from iclab.analyses.layer_lora.run import LayerLoraConfig, paper_pairs, paper_zero_shot
 from iclab.data import load_task
 from iclab.models.tiny import tiny_tokenizer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from iclab.analyses.layers import (
+from iclab.analyses.layers.run import (
     LayersConfig,
     recognition_layer,
     run_layers,
@@ -63,7 +63,7 @@ def test_generation_run_rows_summary_and_outputs(tmp_path):
 
 def test_masked_decoding_matches_engine_generate():
     """Greedy text at a sweep point == the engine's own generation under the same mask."""
-    from iclab.analyses.layers import _decode
+    from iclab.analyses.layers.run import _decode
     from iclab.engine.layer_sweep import layer_sweep
 
     engine = _engine("gpt_neox")
@@ -82,7 +82,7 @@ def test_masked_decoding_matches_engine_generate():
 def test_sweep_points_decoded_in_one_batch_equal_alone():
     """All points of a sweep decoded together (each row masked from its own layer, rows
     stopping at different steps) give each point's own greedy text."""
-    from iclab.analyses.layers import _decode, _decode_points
+    from iclab.analyses.layers.run import _decode, _decode_points
     from iclab.engine.layer_sweep import layer_sweep
 
     for arch in ("llama", "gemma3"):
@@ -120,7 +120,7 @@ def test_engine_packs_again_after_a_context_mask():
 
 def test_pass_at_1_wiring_with_canonical_solutions():
     """HumanEval prompt + canonical body passes in the sandbox; a wrong body fails."""
-    from iclab.analyses.layers import _score_outputs
+    from iclab.analyses.layers.run import _score_outputs
 
     task = load_task("humaneval")
     cfg = LayersConfig(k=1, n=2)

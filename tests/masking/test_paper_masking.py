@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from iclab.analyses.layers import LayersConfig, paper_sink, resolve_sink
+from iclab.analyses.layers.run import LayersConfig, paper_sink, resolve_sink
 from iclab.engine.masking import ContextMask, RowMask, block_matrix, mask_context, row_mask
 from iclab.engine.types import EngineError
 from iclab.prompts.types import Prompt, Span
@@ -82,7 +82,7 @@ def test_when_empty_runs_on_a_model():
 
 def test_mbpp_pool_is_801_to_974_under_the_paper_preset():
     # bin/prepare-codegen.sh: sed -n '801,974p' data/mbpp.jsonl (line n = task_id n).
-    from iclab.analyses.layers import mbpp_pool
+    from iclab.analyses.layers.run import mbpp_pool
     from iclab.data import load_task
 
     assert LayersConfig.paper().mbpp_pool == (801, 974) and LayersConfig().mbpp_pool == (601, 974)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from iclab.engine.masking import ContextMask, RowMask, mask_context
-from iclab.engine.truncated_context import (
+from iclab.testing.truncated_context import (
     DroppedContextLayer,
     formula_saving,
     truncated_forward,

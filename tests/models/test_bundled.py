@@ -3,7 +3,7 @@
 import pytest
 
 from iclab.models import load_model
-from iclab.models.check import smoke_check
+from iclab.engine.check import smoke_check
 
 
 @pytest.fixture(scope="module", params=["gemma-3-270m", "smollm2-135m"])

@@ -18,6 +18,6 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def report_path(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The report of :func:`run_dir`, written once per session."""
-    from iclab.report import report_from_run_dir
+    from iclab.runs.rundir import report_from_run_dir
 
     return report_from_run_dir(run_dir, tmp_path_factory.mktemp("out") / "report.html")

@@ -10,20 +10,13 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from iclab.report import (
-    Figure,
-    ReportError,
-    accuracy_summary,
-    accuracy_table,
-    heatmap_matrices,
-    icl_vs_ft_table,
-    plot_accuracy,
-    plot_circuit_heatmaps,
-    plot_icl_curves,
-    plot_masking_curves,
-    plot_tr_tl,
-)
-from iclab.report.plots import competition_points
+from iclab.report import Figure, ReportError
+from iclab.analyses.eval.plot import accuracy_summary, accuracy_table, plot_accuracy
+from iclab.analyses.icl_vs_ft.plot import heatmap_matrices, icl_vs_ft_table, plot_circuit_heatmaps
+from iclab.analyses.curves.plot import plot_icl_curves
+from iclab.analyses.layers.plot import plot_masking_curves
+from iclab.analyses.trtl.plot import plot_tr_tl
+from iclab.analyses.trtl.plot import competition_points
 from iclab.report.plots._common import DPI
 
 

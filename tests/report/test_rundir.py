@@ -10,7 +10,7 @@ from report_data import HOSTILE, write_run_dir
 from typer.testing import CliRunner
 
 from iclab.cli import app
-from iclab.report import report_from_run_dir
+from iclab.runs.rundir import report_from_run_dir
 from iclab.runs.store import StoreError
 
 SECTION_TITLES = ["Run information", "Task recognition vs task learning",

@@ -7,9 +7,9 @@ import pytest
 
 from iclab.report import Figure, Section, Table, Text, build_section, register_section
 from iclab.report.sections import get_builder, section_names
-from iclab.report.sections.curves import aggregate_curves, flip_point
-from iclab.report.sections.icl_ft import method_aliases
-from iclab.report.sections.trtl import checkpoint_curves, with_steps
+from iclab.analyses.curves.section import aggregate_curves, flip_point
+from iclab.analyses.icl_vs_ft.section import method_aliases
+from iclab.analyses.trtl.section import checkpoint_curves, with_steps
 
 from report_data import (curves_cells, eval_cells, frame, icl_ft_cells, layers_cells,
                        trtl_cells)
@@ -161,11 +161,11 @@ def test_register_section_refuses_silent_overwrite() -> None:
 
 
 def test_curves_section_reads_the_curves_analysis_rows_and_matches_its_summary() -> None:
-    """Rows exactly as iclab.analyses.curves writes them (TEST DATA arrays) give the same
+    """Rows exactly as iclab.analyses.curves.run writes them (TEST DATA arrays) give the same
     per-position means and CIs as the analysis' own summary."""
     import numpy as np
 
-    from iclab.analyses.curves import CurvesConfig, CurvesResult, per_position_frame, summarize
+    from iclab.analyses.curves.run import CurvesConfig, CurvesResult, per_position_frame, summarize
 
     rng = np.random.default_rng(5)
     cfg = CurvesConfig(settings=("default", "flip"), repeats=5, demos=8)
@@ -188,7 +188,7 @@ def test_curves_section_reads_the_curves_analysis_rows_and_matches_its_summary()
 def test_curves_flip_point_from_the_cells() -> None:
     import pandas as pd
 
-    from iclab.report.sections.curves import _cell_flip
+    from iclab.analyses.curves.section import _cell_flip
 
     base = {"setting": ["flip", "flip"], "position": [0, 1]}
     assert _cell_flip(pd.DataFrame({**base, "flip_at": [6, 6]})) == 6

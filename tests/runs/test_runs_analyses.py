@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from runs_support import write_config
 
-from iclab.analyses.curves import CurvesConfig, run_curves
+from iclab.analyses.curves.run import CurvesConfig, run_curves
 from iclab.data import load_task
 from iclab.engine import Engine
 from iclab.models.tiny import tiny_model, tiny_tokenizer
@@ -15,11 +15,8 @@ from iclab.runs.runner import run_config
 
 
 @pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tiny-llama")
-    tiny_model("llama", seed=5).save_pretrained(path)
-    tiny_tokenizer("llama").save_pretrained(path)
-    return str(path)
+def tiny_dir(tiny_dir_of):
+    return tiny_dir_of("llama", seed=5)
 
 
 def test_curves_cells_match_run_curves(tiny_dir, tmp_path):
@@ -77,7 +74,7 @@ def test_tr_tl_step_from_revision_or_zero():
 
 
 def test_layers_cells_match_run_layers(tiny_dir, tmp_path):
-    from iclab.analyses.layers import LayersConfig, run_layers
+    from iclab.analyses.layers.run import LayersConfig, run_layers
     from iclab.models import load_model
 
     config = write_config(tmp_path, f"""\

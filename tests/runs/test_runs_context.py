@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iclab.models.tiny import tiny_model, tiny_tokenizer
 from iclab.runs.context import Context, model_spec
-
-
-@pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tiny-llama")
-    tiny_model("llama").save_pretrained(path)
-    tiny_tokenizer("llama").save_pretrained(path)
-    return str(path)
 
 
 def test_same_model_is_loaded_once_and_another_replaces_it(tiny_dir) -> None:

@@ -6,22 +6,18 @@ import pandas as pd
 import pytest
 from runs_support import write_config
 
-from iclab.models.tiny import tiny_model, tiny_tokenizer
 from iclab.runs import ConfigError, expand, load_results, parse_config
 from iclab.runs.runner import run_config
 
 
 @pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tiny-gemma3")
-    tiny_model("gemma3", seed=3).save_pretrained(path)
-    tiny_tokenizer("gemma3").save_pretrained(path)
-    return str(path)
+def tiny_dir(tiny_dir_of):
+    return tiny_dir_of("gemma3", seed=3)
 
 
 @pytest.mark.parametrize("scoring", ["rank", "generate"])
 def test_eval_cells_match_iclab_eval(tiny_dir, tmp_path, scoring) -> None:
-    from iclab.evaluate import EvalConfig, run_eval
+    from iclab.analyses.eval.run import EvalConfig, run_eval
 
     config = write_config(tmp_path, f"""\
 analysis: eval
@@ -53,7 +49,7 @@ params:
 
 
 def test_eval_defaults_are_iclab_evals() -> None:
-    from iclab.evaluate import EvalConfig
+    from iclab.analyses.eval.run import EvalConfig
 
     (cell,) = expand(parse_config({"analysis": "eval", "grid": {"task": ["antonyms"]}}))
     ref = EvalConfig()

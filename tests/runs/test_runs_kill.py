@@ -46,7 +46,7 @@ def _check_consistent(out: Path) -> None:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not tables:  # killed before the store's tables were created: an empty file
             return
-        assert tables == {"meta", "cells", "rows", "failures", "runs"}  # all or none
+        assert tables == {"meta", "cells", "rows", "failures", "runs", "samples"}  # all or none
         per_cell = dict(conn.execute("SELECT cell_id, count(*) FROM rows GROUP BY cell_id"))
         declared = dict(conn.execute("SELECT cell_id, n_rows FROM cells"))
         assert per_cell == {k: v for k, v in declared.items() if v}  # no lost/extra rows

@@ -6,6 +6,7 @@ finished cells) and writes the self-contained HTML report of the whole directory
 """
 
 from __future__ import annotations
+from iclab.models.bundled import DEFAULT_MODEL
 
 from pathlib import Path
 from typing import Callable
@@ -14,7 +15,7 @@ DEMO_DIR = Path(__file__).parent
 DEMO_CONFIGS = ("curves.yaml", "tr-tl.yaml", "tr-tl-series.yaml", "layers.yaml",
                 "icl-vs-ft.yaml")
 """The demo's run configs, in the order they run. ``{series}`` in a config stands for a tiny
-checkpoint series trained on first use (:func:`iclab.analyses.checkpoints.train_checkpoint_series`),
+checkpoint series trained on first use (:func:`iclab.analyses.trtl.checkpoints.train_checkpoint_series`),
 since pre-training checkpoints of the bundled models are not available offline."""
 
 
@@ -41,7 +42,7 @@ def run_demo(out: str | Path, model: str | None = None, progress: bool = True,
 
     import yaml
 
-    from iclab.report import report_from_run_dir
+    from iclab.runs.rundir import report_from_run_dir
     from iclab.runs.runner import run_config
     from iclab.runs.config import ConfigError
     from iclab.runs.store import recorded_configs
@@ -53,7 +54,7 @@ def run_demo(out: str | Path, model: str | None = None, progress: bool = True,
         if "{series}" in text:
             text = text.replace("{series}", str(_series(Path(out), echo)))
         config = yaml.safe_load(text)
-        if model is not None and config.get("params", {}).get("model") == "gemma-3-270m":
+        if model is not None and config.get("params", {}).get("model") == DEFAULT_MODEL:
             config["params"]["model"] = model
         if dtype is not None:
             config.setdefault("params", {})["dtype"] = dtype
@@ -83,7 +84,7 @@ def _identity_hash(config_path: Path) -> str:
 
 def _series(out: Path, echo: Callable[[str], None]) -> Path:
     """The demo's checkpoint series under ``out``, trained once (about a minute)."""
-    from iclab.analyses.checkpoints import train_checkpoint_series
+    from iclab.analyses.trtl.checkpoints import train_checkpoint_series
 
     root = out / "checkpoint-series"
     steps = (0, 15, 40, 80)

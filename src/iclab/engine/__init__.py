@@ -12,6 +12,7 @@ use::
 
 from iclab.engine.activations import Activations, capture, patch_heads, sites, temporary_hooks
 from iclab.engine.adapter import HeadAdapter, head_adapter
+from iclab.engine.check import smoke_check
 from iclab.engine.calibrate import (
     CONTENT_FREE_INPUTS,
     calibrate,
@@ -21,6 +22,10 @@ from iclab.engine.calibrate import (
 )
 from iclab.engine.engine import Engine
 from iclab.engine.generate import GenConfig
+from iclab.engine.layer_sweep import SweepPoint, layer_sweep
+from iclab.engine.layouts import ATTENTION_OUTPUTS, LAYOUTS, Layout, attention_output
+from iclab.engine.masking import ContextMask, RowMask, mask_context, parse_parts, row_mask
+from iclab.engine.plan import check_distinct_choices, encode_continuation, scored_tokens
 from iclab.engine.run import BatchLimits
 from iclab.engine.types import (
     ChoiceScores,
@@ -34,12 +39,45 @@ from iclab.engine.types import (
 ENGINE_VERSION = "1"
 """Bumped whenever a change to the engine can change its numbers (part of result cache keys)."""
 
+_TRAINING = ("FinetuneConfig", "FinetuneConfigError", "FinetuneResult", "finetune",
+             "layer_targets")
+"""Fine-tuning names, imported on first use (they load peft and the Trainer)."""
+
+
+def __getattr__(name: str):
+    if name in _TRAINING:
+        from iclab.engine import training
+
+        return getattr(training, name)
+    raise AttributeError(f"module 'iclab.engine' has no attribute {name!r}")
+
+
 __all__ = [
+    "ATTENTION_OUTPUTS",
     "Activations",
     "CONTENT_FREE_INPUTS",
     "ENGINE_VERSION",
     "BatchLimits",
     "ChoiceScores",
+    "ContextMask",
+    "FinetuneConfig",
+    "FinetuneConfigError",
+    "FinetuneResult",
+    "LAYOUTS",
+    "Layout",
+    "RowMask",
+    "SweepPoint",
+    "attention_output",
+    "check_distinct_choices",
+    "encode_continuation",
+    "finetune",
+    "layer_sweep",
+    "layer_targets",
+    "mask_context",
+    "parse_parts",
+    "row_mask",
+    "scored_tokens",
+    "smoke_check",
     "CurveScores",
     "Engine",
     "EngineError",

@@ -37,32 +37,9 @@ import torch
 
 from iclab.engine.adapter import HeadAdapter
 from iclab.engine.kv import batch_cache, common_prefix_len, prefill
+from iclab.engine.layouts import LAYOUTS, Layout
 from iclab.engine.run import BatchLimits, group_by_prefix
 from iclab.engine.types import EngineError
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Module paths of one architecture, relative to the decoder body.
-
-    Attributes:
-        layers: the list of decoder layers.
-        attn_out: the attention output projection inside a layer (its input = head outputs).
-        mlp: the MLP inside a layer.
-    """
-
-    layers: str
-    attn_out: str
-    mlp: str
-
-
-_LLAMA = Layout("layers", "self_attn.o_proj", "mlp")
-LAYOUTS: dict[str, Layout] = {
-    "llama": _LLAMA, "mistral": _LLAMA, "qwen2": _LLAMA, "gemma2": _LLAMA,
-    "gemma3": _LLAMA, "gemma3_text": _LLAMA,
-    "gpt_neox": Layout("layers", "attention.dense", "mlp"),
-}
-"""model_type -> module paths (add an architecture here)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +74,7 @@ def sites(model: Any) -> Sites:
     kind = getattr(config, "model_type", None)
     if kind not in LAYOUTS:
         raise EngineError(f"no activation layout for model type {kind!r}; known: "
-                          f"{sorted(LAYOUTS)} (add one to iclab.engine.activations.LAYOUTS)")
+                          f"{sorted(LAYOUTS)} (add one to iclab.engine.layouts.LAYOUTS)")
     layout = LAYOUTS[kind]
     body = model.get_decoder()
     n_layers = len(_module(body, layout.layers))

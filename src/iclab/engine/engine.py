@@ -9,6 +9,7 @@ from iclab.engine.adapter import HeadAdapter, head_adapter
 from iclab.engine.calibrate import calibrate, content_free_probs
 from iclab.engine.curves import label_curves, label_mass
 from iclab.engine.generate import GenConfig, greedy_generate
+from iclab.engine.layouts import attention_output
 from iclab.engine.plan import check_distinct_choices, encode_continuation, scored_tokens
 from iclab.engine.run import BatchLimits
 from iclab.engine.score import Over, RawScores, score_token_choices
@@ -142,6 +143,40 @@ class Engine:
                                self.limits, self.max_length, progress)
         return [Generation(text, ids, tops, stopped, p.target)  # type: ignore[arg-type]
                 for p, (text, ids, tops, stopped) in zip(prompts, outs)]
+
+    @property
+    def n_layers(self) -> int:
+        """Number of decoder layers of the (text) model."""
+        return int(self.model.config.get_text_config().num_hidden_layers)
+
+    def attention_output(self, module: str | None = None) -> str:
+        """The attention output projection's path under ``layers.{L}`` (``module`` checked when
+        given; else the first of :data:`iclab.engine.layouts.ATTENTION_OUTPUTS` present).
+
+        Raises:
+            EngineError: no such module under layer 0.
+        """
+        return attention_output(self.model, module)
+
+    def logits_at(self, hidden: Any, rows: Any = None) -> Any:
+        """fp32 logits of final hidden states ``(N, H)`` (or ``(H,)``), over the whole
+        vocabulary or only the token ids in ``rows``; runs on the head's device in its dtype."""
+        import torch
+
+        device = self.adapter.weight.device
+        if rows is not None and not isinstance(rows, torch.Tensor):
+            rows = torch.tensor(list(rows), device=device)
+        with torch.no_grad():
+            return self.adapter.logits(hidden.to(device), rows)
+
+    def finetune(self, pairs: Sequence[tuple[str, str]], config: Any,
+                 copy_model: bool = True) -> Any:
+        """Fine-tune this engine's model on ``(prompt, answer)`` pairs (a copy by default);
+        see :func:`iclab.engine.training.finetune`. Returns its ``FinetuneResult``; wrap
+        ``result.model`` in a new :class:`Engine` to evaluate it."""
+        from iclab.engine.training import finetune
+
+        return finetune(self.model, self.tokenizer, pairs, config, copy_model=copy_model)
 
     def activations(self, prompts: Sequence[Prompt | Sequence[int]], position: int = -1
                     ) -> Activations:

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator
 import torch
 from torch import nn
 
+from iclab.engine.layouts import LAYER_LISTS
 from iclab.engine.types import EngineError
 
 
@@ -25,7 +26,7 @@ def decoder_layers(model: Any) -> nn.ModuleList:
     """The decoder body's list of transformer blocks (``layers``, ``h`` or ``blocks``)."""
     body = model.get_decoder()
     n = model.config.get_text_config().num_hidden_layers
-    for name in ("layers", "h", "blocks"):
+    for name in LAYER_LISTS:
         layers = getattr(body, name, None)
         if isinstance(layers, nn.ModuleList) and len(layers) == n:
             return layers

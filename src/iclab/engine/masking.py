@@ -33,7 +33,7 @@ returns ``kv_len`` keys holds positions ``T - kv_len .. T - 1`` (full layers hol
 Gemma's sliding-window layers the most recent), and the ``q_len`` queries are positions
 ``T - q_len .. T - 1``. Only dynamic caches (``DynamicCache``, the default) or no cache are
 supported; a cache layer may instead expose ``key_positions()`` (see
-:mod:`iclab.engine.truncated_context`).
+:mod:`iclab.testing.truncated_context`).
 """
 
 from __future__ import annotations

@@ -1,30 +1,21 @@
-"""Plots and a self-contained HTML report of a run.
+"""Report building blocks and a self-contained HTML page.
 
 Two ways in:
 
-* ``iclab report RUN_DIR`` / :func:`report_from_run_dir`: one section per analysis found in a
-  run directory, built by the section registered for it (:func:`register_section`).
-* :func:`build_report` with your own :class:`Section` list (figures from the plot functions
-  in :mod:`iclab.report.plots`, :class:`Table`, :class:`Text`, :class:`Code`).
+* ``iclab report RUN_DIR`` / :func:`iclab.runs.rundir.report_from_run_dir`: one section per
+  analysis found in a run directory, built by the section registered for it
+  (:func:`register_section`; each analysis package registers its own in ``section.py``).
+* :func:`build_report` with your own :class:`Section` list (figures from an analysis's plot
+  functions, e.g. :mod:`iclab.analyses.curves.plot`, :class:`Table`, :class:`Text`,
+  :class:`Code`).
 
-The page needs nothing else to be viewed: CSS inline, figures as base64 PNG, no script.
+The page needs nothing else to be viewed: CSS inline, figures as base64 PNG, no script. This
+package renders data frames and never reads a run directory or imports an analysis.
 """
 
 from iclab.report.blocks import Code, Figure, ReportError, Section, Table, Text
 from iclab.report.meta import ReportMeta
 from iclab.report.page import build_report, render_page
-from iclab.report.plots import (
-    accuracy_summary,
-    accuracy_table,
-    heatmap_matrices,
-    icl_vs_ft_table,
-    plot_accuracy,
-    plot_circuit_heatmaps,
-    plot_icl_curves,
-    plot_masking_curves,
-    plot_tr_tl,
-)
-from iclab.report.rundir import report_from_run_dir, run_dir_sections
 from iclab.report.sections import build_section, register_section, section_names
 
 __all__ = [
@@ -35,20 +26,9 @@ __all__ = [
     "Section",
     "Table",
     "Text",
-    "accuracy_summary",
-    "accuracy_table",
     "build_report",
     "build_section",
-    "heatmap_matrices",
-    "icl_vs_ft_table",
-    "plot_accuracy",
-    "plot_circuit_heatmaps",
-    "plot_icl_curves",
-    "plot_masking_curves",
-    "plot_tr_tl",
     "register_section",
     "render_page",
-    "report_from_run_dir",
-    "run_dir_sections",
     "section_names",
 ]

@@ -37,12 +37,12 @@ RunCell = Callable[[dict[str, Any], "Context"], list[dict[str, Any]]]
 EstimateCost = Callable[[Mapping[str, Any]], float]
 
 BUILTIN: dict[str, str] = {
-    "eval": "iclab.runs.analyses.eval",
-    "prompt-stats": "iclab.runs.analyses.prompt_stats",
-    "tr-tl": "iclab.runs.analyses.tr_tl",
-    "curves": "iclab.runs.analyses.curves",
-    "layers": "iclab.runs.analyses.layers",
-    "icl-vs-ft": "iclab.runs.analyses.icl_vs_ft",
+    "eval": "iclab.analyses.eval.sweep",
+    "prompt-stats": "iclab.analyses.prompt_stats.sweep",
+    "tr-tl": "iclab.analyses.trtl.sweep",
+    "curves": "iclab.analyses.curves.sweep",
+    "layers": "iclab.analyses.layers.sweep",
+    "icl-vs-ft": "iclab.analyses.icl_vs_ft.sweep",
 }
 """Analyses shipped with iclab: name -> module that registers it when imported."""
 

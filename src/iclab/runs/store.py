@@ -8,7 +8,8 @@ number may read.
 
 Tables: ``meta`` (store schema version, creation time), ``cells`` (one row per finished cell),
 ``rows`` (the result rows of each cell, in order), ``failures`` (cells that raised; they are
-retried by the next run), ``runs`` (each ``iclab run`` invocation and its config).
+retried by the next run), ``runs`` (each ``iclab run`` invocation and its config), ``samples``
+(per-prompt records of ``iclab eval`` by cache key; made on first use in older stores).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ CREATE TABLE failures (
 CREATE TABLE runs (
     id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, config TEXT NOT NULL,
     source TEXT NOT NULL, executor TEXT NOT NULL, versions TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS samples (key TEXT PRIMARY KEY, record TEXT NOT NULL);
 """
 
 
@@ -270,7 +272,32 @@ class ResultStore:
             "VALUES (?,?,?,?,?,?)",
             (cell.id, cell.analysis, json.dumps(cell.to_dict()), error, tb or "", utc_now()))
 
+    def add_samples(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Store per-prompt records by key, all in one transaction (a kill keeps all or none)."""
+        data = [(key, json.dumps(dict(rec), ensure_ascii=False)) for key, rec in items]
+        if not data:
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute(_TABLES[_TABLES.index("CREATE TABLE IF NOT EXISTS samples"):])
+            self.conn.executemany("INSERT OR REPLACE INTO samples VALUES (?, ?)", data)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
     # -- reading ---------------------------------------------------------------------------
+
+    @_reads
+    def sample(self, key: str) -> dict[str, Any] | None:
+        """The per-prompt record stored under ``key``, or None."""
+        try:
+            row = self.conn.execute("SELECT record FROM samples WHERE key=?", (key,)).fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
+            raise
+        return json.loads(row[0]) if row else None
 
     @_reads
     def finished_ids(self) -> set[str]:

@@ -1,7 +1,7 @@
-"""Report sections per analysis: a registry of ``(df, summary) -> Section`` builders and the
-builders of the analyses shipped with iclab (see :mod:`iclab.report.sections.registry`)."""
+"""Report sections per analysis: a registry of ``(df, summary) -> Section`` builders (see
+:mod:`iclab.report.sections.registry`). The builders of the analyses shipped with iclab live in
+their packages (``iclab.analyses.<name>.section``) and are found by module name on first use."""
 
-from iclab.report.sections import accuracy, curves, icl_ft, layers, trtl  # noqa: F401  registers
 from iclab.report.sections.registry import (
     SectionBuilder,
     build_section,

@@ -11,13 +11,15 @@ A section builder is ``(df, summary) -> Section``:
   that failed and are unfinished) and ``params`` (the run config's ``params`` mapping). Every
   key is optional for a builder called by hand.
 
-Builders for the analyses shipped with iclab register themselves when
-:mod:`iclab.report.sections` is imported; a project registers its own with
-:func:`register_section`. An analysis without a builder gets :func:`generic_section`.
+Builders for the analyses shipped with iclab are listed in :data:`BUILTIN` by module name and
+imported on first use (the module registers its builder), so this package never imports an
+analysis; a project registers its own with :func:`register_section`. An analysis without a
+builder gets :func:`generic_section`.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,16 @@ if TYPE_CHECKING:
 SectionBuilder = Callable[["pd.DataFrame", Mapping[str, Any]], Section]
 
 _BUILDERS: dict[str, SectionBuilder] = {}
+
+BUILTIN: dict[str, str] = {
+    "eval": "iclab.analyses.eval.section",
+    "prompt-stats": "iclab.analyses.eval.section",
+    "tr-tl": "iclab.analyses.trtl.section",
+    "curves": "iclab.analyses.curves.section",
+    "layers": "iclab.analyses.layers.section",
+    "icl-vs-ft": "iclab.analyses.icl_vs_ft.section",
+}
+"""Sections of the analyses shipped with iclab: analysis name -> module that registers it."""
 
 BOOKKEEPING = ("cell", "analysis")
 """Columns every result frame has that are not data."""
@@ -46,12 +58,14 @@ def register_section(name: str, builder: SectionBuilder, *, overwrite: bool = Fa
 
 
 def section_names() -> list[str]:
-    """Analyses with a registered section builder, sorted."""
-    return sorted(_BUILDERS)
+    """Analyses with a registered or built-in section builder, sorted."""
+    return sorted(set(_BUILDERS) | set(BUILTIN))
 
 
 def get_builder(name: str) -> SectionBuilder | None:
-    """The builder registered for ``name``, or None."""
+    """The builder registered for ``name`` (a built-in one is imported on first use), or None."""
+    if name not in _BUILDERS and name in BUILTIN:
+        importlib.import_module(BUILTIN[name])
     return _BUILDERS.get(name)
 
 

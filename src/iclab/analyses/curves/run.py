@@ -1,0 +1,271 @@
+"""ICL "training curves" under default, random, replacement and flipped labels.
+
+Reproduces and extends Kossen, Gal & Rainforth (ICLR 2024), "In-Context Learning Learns Label
+Relationships but Is Not Conventional Learning". For each repeat r the demonstrations are drawn
+i.i.d. with replacement (``np.random.default_rng(200 + r)``, the paper's default; class-balanced
+optional), one ``label-relationships`` prompt is built per setting (all settings of a repeat share
+the same examples and order), and ONE teacher-forced pass reads, at every demonstration's label
+position, the distribution over the K label words (first token of each, renormalised over the
+K labels). Position i predicts demo i from demos 0..i-1; i = 0 is zero-shot.
+
+Metrics per position: log-likelihood of the target, accuracy, entropy (nats) and, as an
+extension the paper could not log, the probability mass the full vocabulary puts on the K label
+tokens. Aggregation: mean over repeats with 95 % bootstrap CIs per position, optional moving
+average, and paired differences between settings (same examples per repeat) with CIs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from iclab.data.types import Task
+from iclab.errors import IclabError
+from iclab.metrics.stats import bootstrap_mean
+from iclab.prompts import build_prompt, sample_balanced, sample_iid
+from iclab.prompts.types import Prompt
+
+METRICS = ("loglik", "accuracy", "entropy")
+SETTING_ALIASES = {"default": "gold", "random": "random-empirical"}
+
+
+PAPER_RUNS: dict[str, tuple[int, int]] = {
+    "lr-sst2": (140, 60), "lr-subj": (80, 30), "lr-financial_phrasebank": (80, 30),
+    "lr-medical_questions_pairs": (50, 20), "lr-mrpc": (40, 17), "lr-wnli": (60, 20),
+    "lr-hate_speech": (80, 20), "lr-rte": (30, 10), "lr-ag_news": (50, 20),
+}
+"""Task -> (N demonstrations, flip point F) of the paper's LLaMa-2 runs."""
+
+
+def resolve_setting(name: str, n_demos: int, flip_at: int | None = None) -> str:
+    """Map a curve setting name to a label-setting spec.
+
+    ``default`` → gold labels; ``random`` → labels of uniformly drawn training examples (the
+    paper's random labels); ``flip`` / ``flip-f2d`` → a flip at ``flip_at`` (default half-way,
+    F = N // 2) in the D→F / F→D direction; anything else is passed on
+    (``replacement:rating_1``, ``flip-after:20``, ``alternating``, ...).
+    """
+    f = n_demos // 2 if flip_at is None else flip_at
+    if name in SETTING_ALIASES:
+        return SETTING_ALIASES[name]
+    if name == "flip":
+        return f"flip-after:{f}"
+    if name == "flip-f2d":
+        return f"flip-after:{f}:f2d"
+    return name
+
+
+@dataclass(frozen=True)
+class CurvesConfig:
+    """What one curves run computes.
+
+    Attributes:
+        settings: curve settings (see :func:`resolve_setting`).
+        repeats: number of repeats r = 0..repeats-1 (rng seed 200 + r).
+        demos: demonstrations per prompt (N).
+        template: prompt preset; the paper's is ``label-relationships``.
+        sampling: ``iid`` (with replacement, the paper's) or ``balanced``.
+        smooth: moving-average window over positions (1: none).
+        final_window: the ``final`` summary averages the last this-many positions per repeat.
+        label_mass: also compute the full-vocabulary probability mass on the label tokens.
+        flip_at: flip point F of ``flip``/``flip-f2d`` (None: N // 2).
+        random_stream: ``fresh`` (random labels from ``default_rng(r)``) or ``continue``
+            (the paper's: the repeat's generator continues after the demonstration draws).
+        preset: ``iclab`` or ``paper`` (:meth:`paper`).
+    """
+
+    settings: tuple[str, ...] = ("default", "random")
+    repeats: int = 50
+    demos: int = 60
+    template: str = "label-relationships"
+    sampling: str = "iid"
+    smooth: int = 1
+    final_window: int = 1
+    label_mass: bool = False
+    flip_at: int | None = None
+    random_stream: str = "fresh"
+    preset: str = "iclab"
+
+    @classmethod
+    def paper(cls, task: str | None = None, **overrides: Any) -> "CurvesConfig":
+        """The ``paper`` preset: random labels continue the repeat's generator; for a task of
+        :data:`PAPER_RUNS`, its N and flip point F; then ``overrides``."""
+        base: dict[str, Any] = {"random_stream": "continue", "preset": "paper"}
+        if task in PAPER_RUNS:
+            base.update(demos=PAPER_RUNS[task][0], flip_at=PAPER_RUNS[task][1])
+        return cls(**{**base, **overrides})
+
+    def __post_init__(self) -> None:
+        if self.random_stream not in ("fresh", "continue") or self.preset not in ("iclab",
+                                                                                   "paper"):
+            raise IclabError("curves: random_stream must be fresh/continue, preset iclab/paper")
+        if self.flip_at is not None and not 0 <= self.flip_at <= self.demos:
+            raise IclabError(f"curves: flip_at must be in [0, demos], got {self.flip_at}")
+        if not self.settings:
+            raise IclabError("curves: give at least one setting")
+        if self.repeats < 1 or self.demos < 1:
+            raise IclabError(f"curves: repeats and demos must be >= 1 (got {self.repeats}, {self.demos})")
+        if self.sampling not in ("iid", "balanced"):
+            raise IclabError(f"curves: sampling must be 'iid' or 'balanced', got {self.sampling!r}")
+        if not 1 <= self.final_window <= self.demos or self.smooth < 1:
+            raise IclabError("curves: need 1 <= final_window <= demos and smooth >= 1")
+
+
+def repeat_prompts(task: Task, tokenizer: Any, cfg: CurvesConfig, repeat: int,
+                   max_length: int | None) -> dict[str, Prompt]:
+    """Build repeat ``repeat``'s prompt for every setting, sharing examples and order."""
+    pool, test = task.split("train"), task.split("test")
+    label_draws = None
+    if cfg.sampling == "iid":
+        draw = sample_iid(len(pool), cfg.demos, repeat, test_size=len(test), n_test=1)
+        demos = [pool[i] for i in draw.demo_indices]
+        query = test[draw.test_indices[0]]
+        if cfg.random_stream == "continue":
+            label_draws = draw.label_draws(len(pool), 1)[0]
+    else:
+        demos = list(sample_balanced(pool, cfg.demos, 200 + repeat, task.labels))
+        query = test[int(np.random.default_rng(200 + repeat).integers(len(test)))]
+    out = {}
+    for name in cfg.settings:
+        spec = resolve_setting(name, cfg.demos, cfg.flip_at)
+        draws = label_draws if spec == "random-empirical" else None
+        out[name] = build_prompt(task, demos, query, cfg.template, spec, tokenizer, seed=repeat,
+                                 pool=pool, pool_draws=draws, max_length=max_length,
+                                 meta={"repeat": repeat, "curve_setting": name})
+    return out
+
+
+def position_metrics(logprobs: np.ndarray, targets: Sequence[int]) -> dict[str, np.ndarray]:
+    """Per-position log-likelihood, accuracy and entropy from (N, K) label log-probs."""
+    t = np.asarray(targets)
+    idx = np.arange(len(t))
+    return {
+        "loglik": logprobs[idx, t],
+        "accuracy": (logprobs.argmax(axis=1) == t).astype(float),
+        "entropy": -(np.exp(logprobs) * logprobs).sum(axis=1),
+    }
+
+
+def moving_average(x: np.ndarray, window: int) -> np.ndarray:
+    """Trailing moving average along the last axis (the first w-1 entries average what exists)."""
+    if window <= 1:
+        return x
+    c = np.cumsum(np.asarray(x, dtype=float), axis=-1)
+    out = c.copy()
+    out[..., window:] = c[..., window:] - c[..., :-window]
+    counts = np.minimum(np.arange(1, x.shape[-1] + 1), window)
+    return out / counts
+
+
+@dataclass
+class CurvesResult:
+    """Per-setting arrays of shape (repeats, positions) for each metric, plus the rows."""
+
+    config: CurvesConfig
+    task: str
+    model: str
+    n_labels: int
+    values: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    flip_points: dict[str, int] = field(default_factory=dict)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per (setting, repeat, position) with every metric."""
+        out = []
+        for setting, metrics in self.values.items():
+            n_rep, n_pos = next(iter(metrics.values())).shape
+            for r in range(n_rep):
+                for i in range(n_pos):
+                    row = {"setting": setting, "repeat": r, "position": i}
+                    row.update({m: float(v[r, i]) for m, v in metrics.items()})
+                    out.append(row)
+        return out
+
+
+def run_curves(engine: Any, task: Task, cfg: CurvesConfig, model_name: str = "",
+               progress: Callable[[int], None] | None = None) -> CurvesResult:
+    """Compute the curves of every setting: one engine pass per repeat and setting.
+
+    Args:
+        engine: an :class:`iclab.engine.Engine`.
+        task: a classification task with ``train`` and ``test`` splits.
+        cfg: the run configuration.
+        model_name: recorded in the result.
+        progress: called with the number of prompts finished.
+    """
+    if task.kind != "classification":
+        raise IclabError(f"curves need a classification task; {task.name!r} is {task.kind}")
+    prompts: dict[str, list[Prompt]] = {s: [] for s in cfg.settings}
+    for r in range(cfg.repeats):
+        for name, prompt in repeat_prompts(task, engine.tokenizer, cfg, r, engine.max_length).items():
+            prompts[name].append(prompt)
+    result = CurvesResult(cfg, task.name, model_name, len(task.labels))
+    for name, plist in prompts.items():
+        scores = engine.curves(plist, progress=progress)
+        per = [position_metrics(np.asarray(s.logprobs), s.targets) for s in scores]
+        metrics = {m: np.stack([p[m] for p in per]) for m in METRICS}
+        if cfg.label_mass:
+            metrics["label_mass"] = np.asarray(engine.curve_label_mass(plist))
+        result.values[name] = {m: moving_average(v, cfg.smooth) for m, v in metrics.items()}
+        spec = resolve_setting(name, cfg.demos, cfg.flip_at)
+        if spec.startswith("flip-after:"):
+            result.flip_points[name] = int(spec.split(":")[1])
+    return result
+
+
+def summarize(result: CurvesResult, level: float = 0.95) -> dict[str, Any]:
+    """Per-position means with bootstrap CIs, the final-position summary, and paired gaps."""
+    w = result.config.final_window
+    settings: dict[str, Any] = {}
+    for name, metrics in result.values.items():
+        settings[name] = {
+            "per_position": {m: [bootstrap_mean(v[:, i], level).as_dict() for i in range(v.shape[1])]
+                             for m, v in metrics.items()},
+            "final": {m: bootstrap_mean(v[:, -w:].mean(axis=1), level).as_dict()
+                      for m, v in metrics.items()},
+        }
+        if name in result.flip_points:
+            settings[name]["flip_at"] = result.flip_points[name]
+    gaps = {}
+    names = list(result.values)
+    for a in names:
+        for b in names:
+            if a != b and (a == "default" or (a, b) == tuple(names[:2])):
+                diff = result.values[a]["loglik"] - result.values[b]["loglik"]
+                gaps[f"{a}-{b}"] = {
+                    "loglik_final": bootstrap_mean(diff[:, -w:].mean(axis=1), level).as_dict(),
+                    "loglik_mean_over_positions": bootstrap_mean(diff.mean(axis=1), level).as_dict(),
+                }
+    return {"task": result.task, "model": result.model, "repeats": result.config.repeats,
+            "demos": result.config.demos, "template": result.config.template,
+            "settings": settings, "gaps": gaps, "chance_accuracy": 1.0 / result.n_labels,
+            "final_window": w, "smooth": result.config.smooth}
+
+
+def per_position_frame(summary: dict[str, Any], metric: str):  # -> pandas.DataFrame
+    """Rows (setting, demos, mean, lo, hi) of one metric, as the curve plots take them."""
+    import pandas as pd
+
+    rows = [{"setting": name, "demos": i, **ci}
+            for name, s in summary["settings"].items()
+            for i, ci in enumerate(s["per_position"][metric])]
+    return pd.DataFrame(rows)
+
+
+def write_outputs(result: CurvesResult, summary: dict[str, Any], out_dir: str | Path) -> list[Path]:
+    """Write per-position rows (JSONL), the summary (JSON) and one plot per metric."""
+    from iclab.io import write_json, write_jsonl
+    from iclab.analyses.curves.plot import plot_icl_curves
+
+    out = Path(out_dir)
+    written = [write_jsonl(out / "rows.jsonl", result.rows()), write_json(out / "summary.json", summary)]
+    flips = sorted(set(result.flip_points.values()))
+    for metric in next(iter(result.values.values())):
+        fig = plot_icl_curves(per_position_frame(summary, metric), metric=metric,
+                              flip_point=flips[0] if len(flips) == 1 else None,
+                              chance=summary["chance_accuracy"] if metric == "accuracy" else None,
+                              title=f"{result.task} · {result.model}: {metric}")
+        written.append(fig.save(out / f"curves_{metric}.png"))
+    return written

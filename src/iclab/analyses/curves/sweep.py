@@ -1,0 +1,72 @@
+"""``curves`` in sweeps: one (model, task, setting, repeat) ICL curve, one row per position.
+
+The same prompt and metrics as ``iclab curves`` (:mod:`iclab.analyses.curves.run`) for a single
+repeat and setting; the report's ``curves`` section aggregates repeats with bootstrap CIs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from iclab.runs.context import Context
+from iclab.runs.registry import register_analysis
+from iclab.models.bundled import DEFAULT_MODEL
+
+
+class CurvesCell(BaseModel):
+    """One curve: model, task, label setting, repeat r (rng seed 200 + r), N demos (unset: 60,
+    or the paper's N under ``preset: paper``);
+    ``preset: paper`` continues the repeat's generator for random labels and flips at the
+    paper's F for its datasets (``flip_at`` overrides)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = DEFAULT_MODEL
+    revision: str | None = None
+    dtype: Literal["float32", "bfloat16", "float16"] | None = None
+    task: str = "lr-sst2"
+    setting: str = "default"
+    repeat: int = Field(default=0, ge=0)
+    demos: int | None = Field(default=None, ge=1)
+    template: str = "label-relationships"
+    sampling: Literal["iid", "balanced"] = "iid"
+    preset: Literal["iclab", "paper"] = "iclab"
+    flip_at: int | None = Field(default=None, ge=0)
+
+
+def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
+    """One forward pass; per position: loglik, accuracy, entropy and label mass."""
+    import numpy as np
+
+    from iclab.analyses.curves.run import CurvesConfig, position_metrics, repeat_prompts
+    from iclab.analyses.prompt_stats.sweep import _task
+
+    engine = ctx.engine(cell["model"], cell["revision"], cell["dtype"])
+    common: dict[str, Any] = dict(settings=(cell["setting"],), repeats=1,
+                                  template=cell["template"], sampling=cell["sampling"])
+    for key in ("demos", "flip_at"):  # unset: the preset's (iclab: 60 and N // 2)
+        if cell.get(key) is not None:
+            common[key] = cell[key]
+    cfg = (CurvesConfig.paper(cell["task"], **common) if cell.get("preset") == "paper"
+           else CurvesConfig(**common))
+    prompt = repeat_prompts(_task(cell["task"]), engine.tokenizer, cfg, cell["repeat"],
+                            engine.max_length)[cell["setting"]]
+    scores = engine.curves([prompt])[0]
+    metrics = position_metrics(np.asarray(scores.logprobs), scores.targets)
+    mass = engine.curve_label_mass([prompt])[0]
+    return [{"position": i, **{m: float(v[i]) for m, v in metrics.items()},
+             "label_mass": float(mass[i])} for i in range(len(mass))]
+
+
+def estimate_cost(cell: Any) -> float:
+    """Rough CPU seconds: one forward of ~25 tokens per demo, ~1 ms per token."""
+    return 1e-3 * 25 * (cell.get("demos") or 60)
+
+
+register_analysis(
+    "curves", run_cell, estimate_cost=estimate_cost, cell_schema=CurvesCell, version="1",
+    model_keys=("model", "revision", "dtype"),
+    description="ICL curve of one repeat and label setting: metrics at every demo position",
+)

@@ -1,0 +1,1 @@
+"""ICL vs fine-tuning on implicit patterns (Yin et al.): accuracies and circuit shift."""

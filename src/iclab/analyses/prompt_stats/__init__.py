@@ -1,0 +1,1 @@
+"""``prompt-stats``: token counts of a task's prompts, a model-free sweep analysis."""

@@ -1,0 +1,310 @@
+"""Fine-tune a causal LM on prompt/answer pairs: full fine-tuning or LoRA (peft).
+
+The ICL-vs-fine-tuning comparison (issue 8) trains the same base model both ways::
+
+    cfg = FinetuneConfig(method="lora", lr=1e-4, epochs=3, batch_size=8, n_train=400)
+    result = finetune(model, tokenizer, pairs, cfg)   # pairs: [(prompt, answer), ...]
+    result.model      # a trained copy; the caller's model is untouched
+    result.log        # one StepLog per optimizer step (loss, learning rate)
+
+The where-ICL paper's per-layer LoRA (one adapter on one layer's attention output projection,
+r=8, alpha=32, dropout 0.05) is ``FinetuneConfig(method="lora", lora_r=8, lora_alpha=32,
+target_modules=layer_targets(L))``; any module path suffix works (peft matches a target when
+a module's full name ends with it), e.g. ``layers.{L}.attention.dense`` for GPT-NeoX.
+
+Training uses transformers' :class:`~transformers.Trainer` (AdamW, the chosen learning-rate
+schedule, gradient clipping, seeded shuffling) rather than a hand-written loop: on a tiny
+model its overhead is well under a second per run, and it places the model on the accelerator
+when there is one. The loss is the model's own shifted cross-entropy over the tokens whose
+label is not ``-100``: the answer tokens (and EOS) by default, or the whole sequence.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tempfile
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, Sequence
+
+import torch
+from transformers import PreTrainedModel, Trainer, TrainingArguments
+from transformers.trainer_callback import PrinterCallback, ProgressCallback, TrainerCallback
+
+from iclab import __version__
+from iclab.engine.training_data import Collator, LossOn, pad_id, tokenize_pairs
+from iclab.errors import IclabError
+
+Method = Literal["full", "lora"]
+_SCHEDULES = ("constant", "constant_with_warmup", "linear", "cosine")
+
+
+class FinetuneConfigError(IclabError, ValueError):
+    """A fine-tuning setting is out of range or inconsistent."""
+
+
+def layer_targets(layer: int, module: str = "self_attn.o_proj") -> tuple[str, ...]:
+    """Target for a LoRA adapter on one layer's module: ``("layers.{layer}.{module}",)``."""
+    if not isinstance(layer, int) or layer < 0:
+        raise FinetuneConfigError(f"layer must be a non-negative int, got {layer!r}")
+    return (f"layers.{layer}.{module}",)
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """How to fine-tune; validates itself on construction.
+
+    Attributes:
+        method: ``"full"`` (every parameter) or ``"lora"`` (peft adapters only).
+        lr: peak learning rate.
+        epochs: passes over the training pairs (used when ``max_steps`` is None).
+        max_steps: optimizer steps to run instead of whole epochs.
+        batch_size: pairs per optimizer step.
+        n_train: use the first ``n_train`` pairs (None: all); prefixes make nested sweeps.
+        seed: seeds adapter init, dropout and the data order.
+        loss_on: ``"answer"`` (answer tokens and EOS only) or ``"sequence"`` (every token).
+        add_eos: append the tokenizer's EOS after the answer (it is trained on too).
+        max_length: longest allowed pair in tokens; longer pairs raise.
+        lr_schedule: ``constant``, ``constant_with_warmup``, ``linear`` or ``cosine``.
+        warmup_steps: linear warm-up steps.
+        weight_decay: AdamW weight decay.
+        max_grad_norm: gradient clipping norm.
+        lora_r: adapter rank.
+        lora_alpha: adapter scaling numerator (scale = alpha / r).
+        lora_dropout: dropout on the adapter input.
+        target_modules: module-name suffixes that get adapters, e.g. ``("q_proj", "v_proj")``
+            or ``layer_targets(5)`` = ``("layers.5.self_attn.o_proj",)``; None: peft's
+            default for the architecture (attention query/value projections).
+        merge_lora: merge adapters into the weights and return a plain model.
+    """
+
+    method: Method = "lora"
+    lr: float = 1e-4
+    epochs: int = 1
+    max_steps: int | None = None
+    batch_size: int = 8
+    n_train: int | None = None
+    seed: int = 0
+    loss_on: LossOn = "answer"
+    add_eos: bool = True
+    max_length: int = 1024
+    lr_schedule: str = "constant"
+    warmup_steps: int = 0
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    lora_r: int = 8
+    lora_alpha: float = 16.0
+    lora_dropout: float = 0.05
+    target_modules: tuple[str, ...] | None = None
+    merge_lora: bool = False
+
+    def __post_init__(self) -> None:
+        _check_choice("method", self.method, ("full", "lora"))
+        _check_choice("loss_on", self.loss_on, ("answer", "sequence"))
+        _check_choice("lr_schedule", self.lr_schedule, _SCHEDULES)
+        _check_number("lr", self.lr, low=0.0, strict=True)
+        _check_int("epochs", self.epochs, 1)
+        if self.max_steps is not None:
+            _check_int("max_steps", self.max_steps, 1)
+        _check_int("batch_size", self.batch_size, 1)
+        if self.n_train is not None:
+            _check_int("n_train", self.n_train, 1)
+        _check_int("seed", self.seed, 0)
+        _check_int("max_length", self.max_length, 2)
+        _check_int("warmup_steps", self.warmup_steps, 0)
+        _check_number("weight_decay", self.weight_decay, low=0.0)
+        _check_number("max_grad_norm", self.max_grad_norm, low=0.0, strict=True)
+        _check_int("lora_r", self.lora_r, 1)
+        _check_number("lora_alpha", self.lora_alpha, low=0.0, strict=True)
+        _check_number("lora_dropout", self.lora_dropout, low=0.0)
+        if self.lora_dropout >= 1:
+            raise FinetuneConfigError(f"lora_dropout must be < 1, got {self.lora_dropout!r}")
+        targets = self.target_modules
+        if targets is not None and (
+                not isinstance(targets, tuple) or not targets
+                or not all(isinstance(t, str) and t.strip() for t in targets)):
+            raise FinetuneConfigError(
+                f"target_modules must be None or a non-empty tuple of module-name suffixes, "
+                f"got {targets!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as plain data, with the iclab version, for result records."""
+        return {**asdict(self), "iclab_version": __version__}
+
+
+def _check_choice(name: str, value: object, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise FinetuneConfigError(f"{name} must be one of {list(choices)}, got {value!r}")
+
+
+def _check_int(name: str, value: object, low: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise FinetuneConfigError(f"{name} must be an int >= {low}, got {value!r}")
+
+
+def _check_number(name: str, value: object, low: float, strict: bool = False) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < low or (strict and value == low):
+        relation = ">" if strict else ">="
+        raise FinetuneConfigError(f"{name} must be a finite number {relation} {low}, got "
+                                  f"{value!r}")
+
+
+@dataclass(frozen=True)
+class StepLog:
+    """One optimizer step: its number (from 1), training loss and learning rate."""
+
+    step: int
+    loss: float
+    lr: float
+
+
+@dataclass
+class FinetuneResult:
+    """What :func:`finetune` returns.
+
+    Attributes:
+        model: the trained model in eval mode (a ``PeftModel`` for unmerged LoRA).
+        log: one entry per optimizer step.
+        config: the config that made it.
+        n_train: number of training pairs used.
+        n_trainable: number of trained parameters.
+        seconds: wall-clock training time.
+    """
+
+    model: PreTrainedModel
+    log: list[StepLog]
+    config: FinetuneConfig
+    n_train: int
+    n_trainable: int
+    seconds: float
+
+    @property
+    def losses(self) -> list[float]:
+        """The loss of every step, in order."""
+        return [s.loss for s in self.log]
+
+
+_PEFT_GC_WARNING = "`is_gradient_checkpointing` is deprecated"
+
+
+def _with_lora(model: PreTrainedModel, config: FinetuneConfig) -> PreTrainedModel:
+    """Wrap ``model`` (already a copy) with LoRA adapters on ``config.target_modules``."""
+    from peft import LoraConfig, get_peft_model
+
+    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha,
+                      lora_dropout=config.lora_dropout,
+                      target_modules=list(config.target_modules or ()) or None,
+                      bias="none", task_type="CAUSAL_LM")
+    try:
+        with warnings.catch_warnings():
+            # peft (<= 0.21) reads model.is_gradient_checkpointing, which transformers 5.24
+            # deprecates; the call is peft's, not iclab's, so its warning is not the user's.
+            warnings.filterwarnings("ignore", message=_PEFT_GC_WARNING, category=FutureWarning)
+            return get_peft_model(model, lora)
+    except ValueError as exc:
+        names = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
+        raise FinetuneConfigError(
+            f"target_modules {config.target_modules} match no layer of "
+            f"{type(model).__name__} ({exc}); linear modules include {names[:6]}") from None
+
+
+def prepare_model(model: PreTrainedModel, config: FinetuneConfig, *,
+                  copy_model: bool = True) -> PreTrainedModel:
+    """The model to train: a deep copy (unless ``copy_model=False``) with LoRA adapters for
+    ``method="lora"`` or every parameter trainable for ``method="full"``."""
+    trained = copy.deepcopy(model) if copy_model else model
+    torch.manual_seed(config.seed)  # adapter initialisation
+    if config.method == "lora":
+        return _with_lora(trained, config)
+    for param in trained.parameters():
+        param.requires_grad_(True)
+    return trained
+
+
+class _StepRecorder(TrainerCallback):
+    """Collects the loss and learning rate that the Trainer logs after every step."""
+
+    def __init__(self) -> None:
+        self.steps: list[StepLog] = []
+
+    def on_log(self, args, state, control, logs=None, **kwargs) -> None:  # noqa: D102
+        if logs and "loss" in logs:
+            self.steps.append(StepLog(step=state.global_step, loss=float(logs["loss"]),
+                                      lr=float(logs.get("learning_rate", float("nan")))))
+
+
+def _training_args(config: FinetuneConfig, output_dir: str, on_cpu: bool) -> TrainingArguments:
+    return TrainingArguments(
+        output_dir=output_dir, per_device_train_batch_size=config.batch_size,
+        learning_rate=config.lr, num_train_epochs=config.epochs,
+        max_steps=config.max_steps if config.max_steps is not None else -1,
+        lr_scheduler_type=config.lr_schedule, warmup_steps=config.warmup_steps,
+        weight_decay=config.weight_decay, max_grad_norm=config.max_grad_norm,
+        seed=config.seed, data_seed=config.seed, optim="adamw_torch",
+        logging_strategy="steps", logging_steps=1, save_strategy="no", eval_strategy="no",
+        report_to="none", disable_tqdm=True, remove_unused_columns=False,
+        label_names=["labels"], dataloader_num_workers=0, use_cpu=on_cpu,
+    )
+
+
+def finetune(model: PreTrainedModel, tokenizer, pairs: Sequence[tuple[str, str]],
+             config: FinetuneConfig, *, copy_model: bool = True) -> FinetuneResult:
+    """Fine-tune ``model`` on (prompt, answer) pairs; return the trained copy and its log.
+
+    Args:
+        model: a causal LM (left unchanged unless ``copy_model=False``).
+        tokenizer: its tokenizer.
+        pairs: training pairs; the first ``config.n_train`` are used.
+            (:func:`~iclab.engine.training_data.pairs_from_examples` makes them from
+            Examples.)
+        config: the settings.
+        copy_model: train a deep copy (default); False trains ``model`` itself (LoRA then
+            injects its adapters into ``model``).
+
+    The model trains in its own dtype on its own device (load it in float32 for full
+    fine-tuning on CPU). Like any Trainer run, this re-seeds the global torch/numpy/random
+    generators with ``config.seed``.
+
+    Raises:
+        FinetuneConfigError: bad targets, or fewer pairs than ``n_train``.
+        DataError: a pair is malformed or longer than ``max_length``.
+    """
+    if not pairs:
+        raise FinetuneConfigError("no training pairs given")
+    n = len(pairs) if config.n_train is None else config.n_train
+    if n > len(pairs):
+        raise FinetuneConfigError(f"n_train={config.n_train} but {len(pairs)} pair(s) given")
+    rows = tokenize_pairs(tokenizer, list(pairs[:n]), loss_on=config.loss_on,
+                          add_eos=config.add_eos, max_length=config.max_length)
+    trained = prepare_model(model, config, copy_model=copy_model)
+    n_trainable = sum(p.numel() for p in trained.parameters() if p.requires_grad)
+    recorder = _StepRecorder()
+    on_cpu = next(model.parameters()).device.type == "cpu"
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="iclab-finetune-") as out_dir:
+        trainer = Trainer(model=trained, args=_training_args(config, out_dir, on_cpu),
+                          train_dataset=rows, data_collator=Collator(pad_id(tokenizer)),
+                          callbacks=[recorder])
+        for noisy in (PrinterCallback, ProgressCallback):  # the log is returned, not printed
+            trainer.remove_callback(noisy)
+        trainer.train()
+    seconds = time.perf_counter() - start
+    if config.method == "lora" and config.merge_lora:
+        trained = trained.merge_and_unload()
+    trained.eval()
+    return FinetuneResult(model=trained, log=recorder.steps, config=config, n_train=n,
+                          n_trainable=n_trainable, seconds=seconds)
+
+
+__all__ = [
+    "FinetuneConfig",
+    "FinetuneConfigError",
+    "FinetuneResult",
+    "StepLog",
+    "finetune",
+    "layer_targets",
+    "prepare_model",
+]

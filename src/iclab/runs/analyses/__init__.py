@@ -1,1 +1,0 @@
-"""Analyses that ship with ``iclab.runs`` and need no engine (see ``registry.BUILTIN``)."""
