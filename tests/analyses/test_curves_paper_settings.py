@@ -13,7 +13,8 @@ import re
 import numpy as np
 import pytest
 
-from iclab.analyses.curves import CurvesConfig, moving_average, repeat_prompts, run_curves, summarize
+from iclab.analyses.curves import (CurvesConfig, moving_average, repeat_prompts, run_curves,
+                                   summarize)
 from iclab.analyses.curves_model import query_metrics, zero_shot_predictor
 from iclab.data._common import make_task
 from iclab.data.types import Example
@@ -208,12 +209,13 @@ def test_query_calibration_and_predictions_on_gemma():
 
     engine = Engine(load_model("gemma-3-270m"))
     task = load_task("lr-sst2")
-    cfg = CurvesConfig.paper("lr-sst2", settings=("default", "predicted"), repeats=2, demos=8, flip_at=4,
-                             smooth=3)
+    cfg = CurvesConfig.paper("lr-sst2", settings=("default", "predicted"), repeats=2, demos=8,
+                             flip_at=4, smooth=3)
     res = run_curves(engine, task, cfg, "gemma-3-270m")
     assert res.values["predicted"]["loglik"].shape == (2, 6)
     q = res.query["default"]
-    assert np.all(q["query_loglik_calibrated"] <= 0) and q["query_accuracy_calibrated"].shape == (2,)
+    assert np.all(q["query_loglik_calibrated"] <= 0)
+    assert q["query_accuracy_calibrated"].shape == (2,)
     assert np.all(np.isfinite(q["query_entropy"]))
 
 
