@@ -20,11 +20,13 @@ from iclab.engine.calibrate import (
     exact_match_first_line,
     first_line,
 )
+from iclab.engine.curves import label_tokens
 from iclab.engine.engine import Engine
 from iclab.engine.generate import GenConfig
 from iclab.engine.layer_sweep import SweepPoint, layer_sweep
 from iclab.engine.layouts import ATTENTION_OUTPUTS, LAYOUTS, Layout, attention_output
 from iclab.engine.masking import ContextMask, RowMask, mask_context, parse_parts, row_mask
+from iclab.engine.query_labels import paper_calibrate, paper_prior, query_label_logprobs
 from iclab.engine.plan import check_distinct_choices, encode_continuation, scored_tokens
 from iclab.engine.run import BatchLimits
 from iclab.engine.types import (
@@ -72,7 +74,11 @@ __all__ = [
     "encode_continuation",
     "finetune",
     "layer_sweep",
+    "label_tokens",
     "layer_targets",
+    "paper_calibrate",
+    "paper_prior",
+    "query_label_logprobs",
     "mask_context",
     "parse_parts",
     "row_mask",

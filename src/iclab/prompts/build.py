@@ -51,6 +51,7 @@ def build_prompt(
     seed: int = 0,
     pool: Sequence[Example] | None = None,
     pool_draws: Sequence[int] | None = None,
+    predicted: Sequence[int] | None = None,
     variables: Mapping[str, str] | None = None,
     max_length: int | None = None,
     overflow: Overflow = "error",
@@ -70,6 +71,7 @@ def build_prompt(
         seed: the demo seed (used by seeded settings).
         pool: the training pool (``random-empirical`` draws from it).
         pool_draws: ``random-empirical`` only: the pool index of each demo's label.
+        predicted: ``predicted`` only: the model's predicted class index for each demo.
         variables: template variable overrides (e.g. ``{"target_language": "German"}``).
         max_length: the model's context window in tokens; None skips the check.
         overflow: ``"error"``, or ``"drop-front"`` to drop demos from the front until it fits.
@@ -85,7 +87,8 @@ def build_prompt(
     _check_overflow(overflow)
     tpl = get_template(template)
     st = parse_setting(setting)
-    plan = apply_setting(st, task, demos, query, seed=seed, pool=pool, pool_draws=pool_draws)
+    plan = apply_setting(st, task, demos, query, seed=seed, pool=pool, pool_draws=pool_draws,
+                         predicted=predicted)
     choices = tuple(tpl.label_lead + w for w in plan.choices)
     extra = _answer_tokens(tokenizer, choices, reserve) if max_length else 0
     drop = 0

@@ -15,6 +15,10 @@ random                 ``random.seed(0)``; ``random.choice(labels)`` per demo   
 random-empirical       label of a uniformly drawn pool example                   gold
                        (``np.random.default_rng(seed)``, or the paper's per-query
                        draws passed as ``pool_draws``; label-relationships)
+random-empirical:S     the same on demos 0..S-1, gold from S on (the paper's     gold
+                       ``replace_labels_until_step``: no draw for demos >= S)
+replace-by:WORD[:S]    the literal WORD on demos 0..S-1 (every demo without S),  gold
+                       gold word after (``replace_labels_by``, ``..._until_step``)
 abstract               option i -> i-th of ``* # ^ $ @ % } {``                   shown
                        (``random.seed(0)`` shuffle of ``@#$%*^{}``); also choices
 abstract-numbers       option i -> i-th of ``"0".."K-1"`` shuffled (seed 0)      shown
@@ -24,6 +28,10 @@ replacement:VARIANT    gold class through the variant's verbalizer; also choices
 flip-after:F           d2f: from demo F on, class (y+1) mod K                    gold
 flip-after:F:f2d       f2d: before demo F, class (y-1) mod K, gold from F on     gold
 alternating            odd positions (1, 3, ...) show class (y+1) mod K          gold
+flip-every:F[:L]       block flips: demo i shows (y+1) mod K when (i // F) is    gold
+                       odd (``flip_labels_multi``); none after demo L (``_lim``)
+predicted              the model's own prediction for each demo's input, passed  gold
+                       as ``predicted`` (``use_model_preds_as_labels``)
 percent-correct:P      Min et al.: ``RandomState(seed)``; ``k*P//100`` demos     gold
                        chosen by a permutation keep gold, others a random wrong
 =====================  =======================================================  ============
@@ -46,7 +54,8 @@ from iclab.errors import PromptError
 
 SettingKind = Literal[
     "gold", "random", "random-empirical", "abstract", "replacement", "flip-after",
-    "alternating", "percent-correct", "abstract-numbers", "abstract-letters",
+    "alternating", "percent-correct", "abstract-numbers", "abstract-letters", "flip-every",
+    "replace-by", "predicted",
 ]
 ScoreAgainst = Literal["gold", "shown"]
 
@@ -123,6 +132,10 @@ class LabelSetting:
         percent: share of demos keeping gold, 0..100 (``kind="percent-correct"``).
         seed: overrides the seed of the random settings (see the module table).
         score_against: overrides the per-kind default (gold, or shown for abstract/replacement).
+        word: the literal label word of ``replace-by``.
+        until: ``random-empirical`` / ``replace-by`` change demos 0..until-1 only (the paper's
+            ``replace_labels_until_step``); None: every demo.
+        limit: ``flip-every`` flips no demo after position ``limit`` (``flip_labels_multi_lim``).
     """
 
     kind: SettingKind = "gold"
@@ -132,6 +145,9 @@ class LabelSetting:
     percent: int | None = None
     seed: int | None = None
     score_against: ScoreAgainst | None = None
+    word: str | None = None
+    until: int | None = None
+    limit: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -146,6 +162,18 @@ class LabelSetting:
             isinstance(self.percent, int) and 0 <= self.percent <= 100
         ):
             raise PromptError(f"percent-correct needs an integer 0..100, got {self.percent!r}")
+        if self.kind == "flip-every" and (self.flip_at is None or self.flip_at < 1):
+            raise PromptError(f"label setting 'flip-every' needs a block size F >= 1, got "
+                              f"{self.flip_at}")
+        if (self.kind == "replace-by") != (self.word is not None) or self.word == "":
+            raise PromptError("label setting 'replace-by' needs a non-empty word (and only it "
+                              f"takes one), got {self.word!r}")
+        if self.until is not None and (self.kind not in ("random-empirical", "replace-by")
+                                       or self.until < 0):
+            raise PromptError(f"until={self.until!r}: only random-empirical and replace-by take "
+                              "an until step, and it must be >= 0")
+        if self.limit is not None and (self.kind != "flip-every" or self.limit < 0):
+            raise PromptError(f"limit={self.limit!r}: only flip-every takes a limit, >= 0")
         if self.score_against not in (None, "gold", "shown"):
             raise PromptError(f"score_against must be 'gold' or 'shown', got {self.score_against!r}")
 
@@ -163,7 +191,12 @@ class LabelSetting:
             return f"flip-after:{self.flip_at}" + (":f2d" if self.direction == "f2d" else "")
         if self.kind == "percent-correct":
             return f"percent-correct:{self.percent}"
-        return self.kind
+        if self.kind == "flip-every":
+            return f"flip-every:{self.flip_at}" + ("" if self.limit is None else f":{self.limit}")
+        until = "" if self.until is None else f":{self.until}"
+        if self.kind == "replace-by":
+            return f"replace-by:{self.word}{until}"
+        return self.kind + until
 
 
 @dataclass(frozen=True)
@@ -187,11 +220,20 @@ class LabelPlan:
 
 def parse_setting(spec: str | LabelSetting) -> LabelSetting:
     """Read ``gold``, ``random``, ``replacement:rating_1``, ``flip-after:8[:f2d]``,
-    ``percent-correct:50`` ... into a :class:`LabelSetting`."""
+    ``percent-correct:50``, ``flip-every:10[:L]``, ``random-empirical:S``,
+    ``replace-by:WORD[:S]`` ... into a :class:`LabelSetting`."""
     if isinstance(spec, LabelSetting):
         return spec
     kind, *args = spec.strip().split(":")
     try:
+        if kind == "flip-every" and len(args) in (1, 2):
+            return LabelSetting("flip-every", flip_at=int(args[0]),
+                                limit=int(args[1]) if len(args) == 2 else None)
+        if kind == "replace-by" and len(args) in (1, 2):
+            return LabelSetting("replace-by", word=args[0],
+                                until=int(args[1]) if len(args) == 2 else None)
+        if kind == "random-empirical" and len(args) == 1:
+            return LabelSetting("random-empirical", until=int(args[0]))
         if kind == "replacement" and len(args) == 1:
             return LabelSetting("replacement", variant=args[0])
         if kind == "flip-after" and len(args) in (1, 2):
@@ -201,10 +243,12 @@ def parse_setting(spec: str | LabelSetting) -> LabelSetting:
             return LabelSetting("percent-correct", percent=int(args[0]))
     except ValueError:
         raise PromptError(f"label setting {spec!r}: {args!r} is not a number") from None
-    if args or kind in ("replacement", "flip-after", "percent-correct"):
+    if args or kind in ("replacement", "flip-after", "percent-correct", "flip-every",
+                        "replace-by"):
         raise PromptError(
             f"cannot read label setting {spec!r}; write one of {list(KINDS)} with "
-            "'replacement:VARIANT', 'flip-after:F' or 'flip-after:F:f2d', 'percent-correct:P'"
+            "'replacement:VARIANT', 'flip-after:F' or 'flip-after:F:f2d', 'percent-correct:P', "
+            "'flip-every:F[:LIMIT]', 'random-empirical[:S]', 'replace-by:WORD[:S]'"
         )
     return LabelSetting(kind)  # type: ignore[arg-type]
 
@@ -222,6 +266,23 @@ def replacement_words(task: Task, variant: str) -> tuple[str, ...]:
     return tuple(task.labels[i] if isinstance(i, int) else i for i in entry)
 
 
+def label_words(setting: LabelSetting | str, task: Task) -> tuple[str, ...]:
+    """The words a setting scores the query over (its ``choices``), in class order."""
+    setting = parse_setting(setting)
+    if setting.kind == "abstract":
+        if len(task.labels) > len(ABSTRACT_SYMBOLS):
+            raise PromptError(f"abstract labels support at most {len(ABSTRACT_SYMBOLS)} classes; "
+                              f"task {task.name!r} has {len(task.labels)}")
+        return ABSTRACT_SYMBOLS[: len(task.labels)]
+    if setting.kind == "abstract-numbers":
+        return abstract_numbers(len(task.labels))
+    if setting.kind == "abstract-letters":
+        return abstract_letters(len(task.labels))
+    if setting.kind == "replacement":
+        return replacement_words(task, setting.variant or "")
+    return tuple(task.labels)
+
+
 def _gold(task: Task, examples: Sequence[Example]) -> list[int]:
     return [task.label_index(e.label) for e in examples]
 
@@ -229,9 +290,22 @@ def _gold(task: Task, examples: Sequence[Example]) -> list[int]:
 def _shown_classes(
     setting: LabelSetting, task: Task, gold: list[int], seed: int,
     pool: Sequence[Example] | None, pool_draws: Sequence[int] | None = None,
+    predicted: Sequence[int] | None = None,
 ) -> list[int]:
     """Class index shown for each demo, for every kind except abstract/replacement/gold."""
     k, n = len(task.labels), len(gold)
+    if setting.kind == "predicted":
+        if predicted is None or len(predicted) != n:
+            raise PromptError(f"label setting 'predicted' needs the model's predicted class for "
+                              f"each of the {n} demos, got {predicted!r}")
+        bad = [c for c in predicted if not 0 <= c < k]
+        if bad:
+            raise PromptError(f"predicted classes {bad} are not in 0..{k - 1}")
+        return [int(c) for c in predicted]
+    if setting.kind == "flip-every":
+        f, lim = setting.flip_at or 1, setting.limit
+        return [(y + 1) % k if (i // f) % 2 == 1 and (lim is None or i <= lim) else y
+                for i, y in enumerate(gold)]
     if setting.kind == "random":
         rnd = random.Random(0 if setting.seed is None else setting.seed)
         return [task.labels.index(rnd.choice(task.labels)) for _ in range(n)]
@@ -239,12 +313,13 @@ def _shown_classes(
         if not pool:
             raise PromptError(f"label setting 'random-empirical' needs a non-empty training pool "
                               f"for task {task.name!r}")
+        m = n if setting.until is None else min(setting.until, n)  # demos that draw
         if pool_draws is None:
             rng = np.random.default_rng(seed if setting.seed is None else setting.seed)
-            pool_draws = [int(rng.choice(len(pool), 1)[0]) for _ in range(n)]
-        if len(pool_draws) != n:
-            raise PromptError(f"{len(pool_draws)} pool draws for {n} demos")
-        return [task.label_index(pool[i].label) for i in pool_draws]
+            pool_draws = [int(rng.choice(len(pool), 1)[0]) for _ in range(m)]
+        if len(pool_draws) != m:
+            raise PromptError(f"{len(pool_draws)} pool draws for {m} random demos")
+        return [task.label_index(pool[i].label) for i in pool_draws] + list(gold[m:])
     if setting.kind == "flip-after":
         f = setting.flip_at or 0
         if setting.direction == "d2f":
@@ -281,6 +356,7 @@ def apply_setting(
     seed: int = 0,
     pool: Sequence[Example] | None = None,
     pool_draws: Sequence[int] | None = None,
+    predicted: Sequence[int] | None = None,
 ) -> LabelPlan:
     """Apply a label setting to one prompt's demos.
 
@@ -291,8 +367,10 @@ def apply_setting(
         query: the query (keeps its gold label).
         seed: the demo seed (percent-correct and random-empirical draw from it).
         pool: training examples (random-empirical draws labels from them).
-        pool_draws: for random-empirical, the pool index of each demo's label (the
-            label-relationships draws, :meth:`IidSample.label_draws`); None draws afresh.
+        pool_draws: for random-empirical, the pool index of each drawn demo label (the
+            label-relationships draws, :meth:`IidSample.label_draws`; one per demo, or the
+            first ``until``); None draws afresh.
+        predicted: for ``predicted``, the model's predicted class index for each demo.
 
     Returns:
         The :class:`LabelPlan`.
@@ -304,25 +382,17 @@ def apply_setting(
                               f"{task.name!r} is {task.kind}")
         return LabelPlan(tuple(d.label for d in demos), (), -1, (), "gold")
     gold = _gold(task, demos)
-    if setting.kind == "abstract":
-        if len(task.labels) > len(ABSTRACT_SYMBOLS):
-            raise PromptError(f"abstract labels support at most {len(ABSTRACT_SYMBOLS)} classes; "
-                              f"task {task.name!r} has {len(task.labels)}")
-        words = ABSTRACT_SYMBOLS[: len(task.labels)]
-    elif setting.kind == "abstract-numbers":
-        words = abstract_numbers(len(task.labels))
-    elif setting.kind == "abstract-letters":
-        words = abstract_letters(len(task.labels))
-    elif setting.kind == "replacement":
-        words = replacement_words(task, setting.variant or "")
-    else:
-        words = tuple(task.labels)
+    words = label_words(setting, task)
     shown = gold if setting.kind in ("gold", "abstract", "replacement", "abstract-numbers",
-                                     "abstract-letters") else _shown_classes(
-        setting, task, gold, seed, pool, pool_draws)
+                                     "abstract-letters", "replace-by") else _shown_classes(
+        setting, task, gold, seed, pool, pool_draws, predicted)
     demo_targets = gold if setting.scored == "gold" else shown
+    shown_words = [words[c] for c in shown]
+    if setting.kind == "replace-by":
+        until = len(shown) if setting.until is None else setting.until
+        shown_words = [(setting.word or "") if i < until else w for i, w in enumerate(shown_words)]
     return LabelPlan(
-        shown=tuple(words[c] for c in shown),
+        shown=tuple(shown_words),
         choices=words,
         target=task.label_index(query.label),
         demo_targets=tuple(demo_targets),

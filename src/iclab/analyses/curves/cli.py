@@ -17,8 +17,10 @@ def curves_command(
     model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Model spec."),
     task: str = typer.Option("lr-sst2", "--task", "-t", help="Classification task name or spec."),
     settings: str = typer.Option("default,random", help="Comma-separated: default, random, "
-                                 "flip, flip-f2d, flip-after:F[:f2d], alternating, "
-                                 "replacement:VARIANT."),
+                                 "random:S (random labels until demo S), flip, flip-f2d, "
+                                 "flip-after:F[:f2d], alternating, flip-every:F[:LIMIT] (block "
+                                 "flips), replace-by:WORD[:S], predicted (the model's zero-shot "
+                                 "labels), off-by-one[+SETTING], replacement:VARIANT."),
     preset: str = typer.Option("iclab", "--preset", help="iclab (default) or paper: random "
                                "labels continue the repeat's generator; the paper's N and flip "
                                "point F for its datasets (docs/FIDELITY.md)."),
@@ -30,6 +32,15 @@ def curves_command(
     template: str = typer.Option("label-relationships", help="Prompt preset."),
     sampling: str = typer.Option("iid", help="iid (with replacement, the paper's) or balanced."),
     smooth: int = typer.Option(1, help="Moving-average window over positions."),
+    smooth_mode: Optional[str] = typer.Option(None, help="trailing (iclab default) or valid "
+                                              "(the paper's np.convolve mode='valid'; the "
+                                              "paper preset's)."),
+    task_instruction: bool = typer.Option(False, help="Write the paper's instruction for the "
+                                          "task first (its use_default_prompt)."),
+    instruction: str = typer.Option("", help="Instruction text (after the task's); "
+                                    "TRIGGER_FLIP writes the paper's trigger-flip prompt."),
+    query: Optional[bool] = typer.Option(None, help="Also score the query, uncalibrated and "
+                                         "with the paper's calibration (paper preset: on)."),
     final_window: int = typer.Option(1, help="Positions averaged for the 'final' summary."),
     label_mass: bool = typer.Option(True, help="Also log the label tokens' vocabulary mass."),
     out: str = typer.Option("runs/curves", "--out", "-o", help="Output directory."),
@@ -56,9 +67,11 @@ def curves_command(
     if preset not in ("iclab", "paper"):
         raise typer.BadParameter(f"unknown preset {preset!r}; choose iclab or paper",
                                  param_hint="--preset")
-    given = {k: v for k, v in {"demos": demos, "flip_at": flip_at}.items() if v is not None}
+    given = {k: v for k, v in {"demos": demos, "flip_at": flip_at, "smooth_mode": smooth_mode,
+                               "query": query}.items() if v is not None}
     common = dict(settings=names, repeats=repeats, template=template, sampling=sampling,
-                  smooth=smooth, final_window=final_window, label_mass=label_mass, **given)
+                  smooth=smooth, final_window=final_window, label_mass=label_mass,
+                  task_instruction=task_instruction, instruction=instruction, **given)
     cfg = (CurvesConfig.paper(task, **common) if preset == "paper"
            else CurvesConfig(**common))  # type: ignore[arg-type]
     check_settings(resolve_setting(n, cfg.demos) for n in names)  # all before the model loads
@@ -81,4 +94,8 @@ def curves_command(
         typer.echo(f"{name:>16}: final loglik {final['loglik']['mean']:.3f} "
                    f"[{final['loglik']['lo']:.3f}, {final['loglik']['hi']:.3f}], "
                    f"accuracy {final['accuracy']['mean']:.3f}, entropy {final['entropy']['mean']:.3f}")
+        if "query" in s:
+            q = s["query"]
+            typer.echo(f"{'':>16}  query accuracy {q['query_accuracy']['mean']:.3f}, "
+                       f"calibrated {q['query_accuracy_calibrated']['mean']:.3f}")
     typer.echo(f"wrote {len(written)} files to {out}")

@@ -11,7 +11,14 @@ K labels). Position i predicts demo i from demos 0..i-1; i = 0 is zero-shot.
 Metrics per position: log-likelihood of the target, accuracy, entropy (nats) and, as an
 extension the paper could not log, the probability mass the full vocabulary puts on the K label
 tokens. Aggregation: mean over repeats with 95 % bootstrap CIs per position, optional moving
-average, and paired differences between settings (same examples per repeat) with CIs.
+average (trailing, or the paper's ``np.convolve(..., mode='valid')``), and paired differences
+between settings (same examples per repeat) with CIs. Optionally the query itself is scored,
+uncalibrated and with the paper's calibration (:mod:`iclab.engine.query_labels`).
+
+Beyond the label settings of :mod:`iclab.prompts.settings`, a curve setting may start with
+``off-by-one`` (``off-by-one`` alone: gold labels; ``off-by-one+random``: then a setting): the
+paper's ``inputs_off_by_one`` (:func:`iclab.prompts.labelrel.inputs_off_by_one`). ``predicted``
+shows the model's zero-shot prediction for each demo's input.
 """
 
 from __future__ import annotations
@@ -22,11 +29,18 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from iclab.data.types import Task
+from iclab.data.types import Example, Task
 from iclab.errors import IclabError
 from iclab.metrics.stats import bootstrap_mean
 from iclab.prompts import build_prompt, sample_balanced, sample_iid
+from iclab.prompts.labelrel import compose_instruction, inputs_off_by_one
+from iclab.prompts.settings import label_words, parse_setting
+from iclab.prompts.templates import get_template
 from iclab.prompts.types import Prompt
+
+Predictor = Callable[[Sequence[Example]], list[int]]
+"""Maps demos to the model's predicted class index for each (for ``predicted`` labels)."""
+OFF_BY_ONE = "off-by-one"
 
 METRICS = ("loglik", "accuracy", "entropy")
 SETTING_ALIASES = {"default": "gold", "random": "random-empirical"}
@@ -45,10 +59,18 @@ def resolve_setting(name: str, n_demos: int, flip_at: int | None = None) -> str:
 
     ``default`` → gold labels; ``random`` → labels of uniformly drawn training examples (the
     paper's random labels); ``flip`` / ``flip-f2d`` → a flip at ``flip_at`` (default half-way,
-    F = N // 2) in the D→F / F→D direction; anything else is passed on
-    (``replacement:rating_1``, ``flip-after:20``, ``alternating``, ...).
+    F = N // 2) in the D→F / F→D direction; ``random:S`` → random labels on demos 0..S-1
+    only; ``off-by-one[+NAME]`` → NAME's spec (default gold), the inputs being shifted by
+    :func:`repeat_prompts`; anything else is passed on (``replacement:rating_1``,
+    ``flip-after:20``, ``flip-every:10``, ``replace-by:?:20``, ``predicted``, ...).
     """
     f = n_demos // 2 if flip_at is None else flip_at
+    if name == OFF_BY_ONE:
+        return "gold"
+    if name.startswith(OFF_BY_ONE + "+"):
+        return resolve_setting(name[len(OFF_BY_ONE) + 1:], n_demos, flip_at)
+    if name.startswith("random:"):
+        return "random-empirical:" + name.split(":", 1)[1]
     if name in SETTING_ALIASES:
         return SETTING_ALIASES[name]
     if name == "flip":
@@ -75,6 +97,14 @@ class CurvesConfig:
         random_stream: ``fresh`` (random labels from ``default_rng(r)``) or ``continue``
             (the paper's: the repeat's generator continues after the demonstration draws).
         preset: ``iclab`` or ``paper`` (:meth:`paper`).
+        smooth_mode: ``trailing`` (point i averages positions i-w+1..i, the first w-1 over
+            what exists) or ``valid`` (the paper's ``np.convolve(..., mode='valid')``: P-w+1
+            points, point j averaging positions j..j+w-1 and plotted at j, as the paper does).
+        task_instruction: write the paper's instruction for the task first (its
+            ``use_default_prompt``; :data:`iclab.prompts.labelrel.TASK_INSTRUCTIONS`).
+        instruction: instruction text after it (its ``prompt_string``); ``TRIGGER_FLIP``
+            writes the paper's trigger-flip text for each setting's label words.
+        query: also score the query (uncalibrated, and with the paper's calibration).
     """
 
     settings: tuple[str, ...] = ("default", "random")
@@ -88,12 +118,18 @@ class CurvesConfig:
     flip_at: int | None = None
     random_stream: str = "fresh"
     preset: str = "iclab"
+    smooth_mode: str = "trailing"
+    task_instruction: bool = False
+    instruction: str = ""
+    query: bool = False
 
     @classmethod
     def paper(cls, task: str | None = None, **overrides: Any) -> "CurvesConfig":
-        """The ``paper`` preset: random labels continue the repeat's generator; for a task of
+        """The ``paper`` preset: random labels continue the repeat's generator, smoothing is a
+        'valid' convolution, the query is scored (calibrated too); for a task of
         :data:`PAPER_RUNS`, its N and flip point F; then ``overrides``."""
-        base: dict[str, Any] = {"random_stream": "continue", "preset": "paper"}
+        base: dict[str, Any] = {"random_stream": "continue", "preset": "paper",
+                                "smooth_mode": "valid", "query": True}
         if task in PAPER_RUNS:
             base.update(demos=PAPER_RUNS[task][0], flip_at=PAPER_RUNS[task][1])
         return cls(**{**base, **overrides})
@@ -112,11 +148,23 @@ class CurvesConfig:
             raise IclabError(f"curves: sampling must be 'iid' or 'balanced', got {self.sampling!r}")
         if not 1 <= self.final_window <= self.demos or self.smooth < 1:
             raise IclabError("curves: need 1 <= final_window <= demos and smooth >= 1")
+        if self.smooth_mode not in ("trailing", "valid"):
+            raise IclabError(f"curves: smooth_mode must be 'trailing' or 'valid', got "
+                             f"{self.smooth_mode!r}")
+        if self.smooth_mode == "valid" and self.smooth > self.demos:
+            raise IclabError(f"curves: a 'valid' smoothing window of {self.smooth} leaves no "
+                             f"point of {self.demos} positions")
 
 
 def repeat_prompts(task: Task, tokenizer: Any, cfg: CurvesConfig, repeat: int,
-                   max_length: int | None) -> dict[str, Prompt]:
-    """Build repeat ``repeat``'s prompt for every setting, sharing examples and order."""
+                   max_length: int | None, predict: Predictor | None = None
+                   ) -> dict[str, Prompt]:
+    """Build repeat ``repeat``'s prompt for every setting, sharing examples and order.
+
+    ``predict`` gives the model's predicted class of demos (needed by ``predicted``); under
+    ``off-by-one`` a demo keeps the label (or prediction) of its own example while showing the
+    next example's input, as in the paper.
+    """
     pool, test = task.split("train"), task.split("test")
     label_draws = None
     if cfg.sampling == "iid":
@@ -131,9 +179,25 @@ def repeat_prompts(task: Task, tokenizer: Any, cfg: CurvesConfig, repeat: int,
     out = {}
     for name in cfg.settings:
         spec = resolve_setting(name, cfg.demos, cfg.flip_at)
-        draws = label_draws if spec == "random-empirical" else None
-        out[name] = build_prompt(task, demos, query, cfg.template, spec, tokenizer, seed=repeat,
-                                 pool=pool, pool_draws=draws, max_length=max_length,
+        setting = parse_setting(spec)
+        shown = inputs_off_by_one(demos) if name.startswith(OFF_BY_ONE) else list(demos)
+        draws = None
+        if setting.kind == "random-empirical" and label_draws is not None:
+            needed = len(shown) if setting.until is None else min(setting.until, len(shown))
+            draws = label_draws[:needed]  # the paper draws only for the demos it replaces
+        predicted = None
+        if setting.kind == "predicted":
+            if predict is None:
+                raise IclabError(f"curve setting {name!r} needs the model's predictions")
+            predicted = predict(demos)[:len(shown)]
+        instruction = compose_instruction(task.name, cfg.task_instruction, cfg.instruction,
+                                          label_words(setting, task))
+        template = get_template(cfg.template)
+        if instruction:
+            template = template.with_instruction(instruction, "\n")
+        out[name] = build_prompt(task, shown, query, template, setting, tokenizer, seed=repeat,
+                                 pool=pool, pool_draws=draws, predicted=predicted,
+                                 max_length=max_length,
                                  meta={"repeat": repeat, "curve_setting": name})
     return out
 
@@ -149,10 +213,24 @@ def position_metrics(logprobs: np.ndarray, targets: Sequence[int]) -> dict[str, 
     }
 
 
-def moving_average(x: np.ndarray, window: int) -> np.ndarray:
-    """Trailing moving average along the last axis (the first w-1 entries average what exists)."""
+def moving_average(x: np.ndarray, window: int, mode: str = "trailing") -> np.ndarray:
+    """Moving average along the last axis.
+
+    ``trailing``: same length, the first w-1 entries average what exists. ``valid``: the
+    paper's ``np.convolve(x, np.ones(w) / w, mode='valid')``: P-w+1 entries, entry j the mean of
+    x[j..j+w-1] (equal to the trailing average at j+w-1).
+    """
     if window <= 1:
         return x
+    if mode == "valid":
+        if window > x.shape[-1]:
+            raise IclabError(f"a 'valid' window of {window} is longer than the {x.shape[-1]} "
+                             "positions")
+        c = np.cumsum(np.asarray(x, dtype=float), axis=-1)
+        head = c[..., window - 1:window]
+        return np.concatenate([head, c[..., window:] - c[..., :-window]], axis=-1) / window
+    if mode != "trailing":
+        raise IclabError(f"smoothing mode must be 'trailing' or 'valid', got {mode!r}")
     c = np.cumsum(np.asarray(x, dtype=float), axis=-1)
     out = c.copy()
     out[..., window:] = c[..., window:] - c[..., :-window]
@@ -170,18 +248,29 @@ class CurvesResult:
     n_labels: int
     values: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     flip_points: dict[str, int] = field(default_factory=dict)
+    query: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     def rows(self) -> list[dict[str, Any]]:
-        """One row per (setting, repeat, position) with every metric."""
+        """One row per (setting, repeat, position) with every metric; under 'valid' smoothing
+        ``position`` is the window's first position and ``window_end`` its last."""
         out = []
+        w = self.config.smooth if self.config.smooth_mode == "valid" else 1
         for setting, metrics in self.values.items():
             n_rep, n_pos = next(iter(metrics.values())).shape
             for r in range(n_rep):
                 for i in range(n_pos):
-                    row = {"setting": setting, "repeat": r, "position": i}
+                    row: dict[str, Any] = {"setting": setting, "repeat": r, "position": i}
+                    if w > 1:
+                        row["window_end"] = i + w - 1
                     row.update({m: float(v[r, i]) for m, v in metrics.items()})
                     out.append(row)
         return out
+
+    def query_rows(self) -> list[dict[str, Any]]:
+        """One row per (setting, repeat): the query's metrics, uncalibrated and calibrated."""
+        return [{"setting": s, "repeat": r, **{m: float(v[r]) for m, v in metrics.items()}}
+                for s, metrics in self.query.items()
+                for r in range(len(next(iter(metrics.values()))))]
 
 
 def run_curves(engine: Any, task: Task, cfg: CurvesConfig, model_name: str = "",
@@ -197,9 +286,13 @@ def run_curves(engine: Any, task: Task, cfg: CurvesConfig, model_name: str = "",
     """
     if task.kind != "classification":
         raise IclabError(f"curves need a classification task; {task.name!r} is {task.kind}")
+    from iclab.analyses.curves.model import query_metrics, zero_shot_predictor
+
+    predict = zero_shot_predictor(engine, task, cfg.template)
     prompts: dict[str, list[Prompt]] = {s: [] for s in cfg.settings}
     for r in range(cfg.repeats):
-        for name, prompt in repeat_prompts(task, engine.tokenizer, cfg, r, engine.max_length).items():
+        for name, prompt in repeat_prompts(task, engine.tokenizer, cfg, r, engine.max_length,
+                                           predict).items():
             prompts[name].append(prompt)
     result = CurvesResult(cfg, task.name, model_name, len(task.labels))
     for name, plist in prompts.items():
@@ -208,7 +301,10 @@ def run_curves(engine: Any, task: Task, cfg: CurvesConfig, model_name: str = "",
         metrics = {m: np.stack([p[m] for p in per]) for m in METRICS}
         if cfg.label_mass:
             metrics["label_mass"] = np.asarray(engine.curve_label_mass(plist))
-        result.values[name] = {m: moving_average(v, cfg.smooth) for m, v in metrics.items()}
+        result.values[name] = {m: moving_average(v, cfg.smooth, cfg.smooth_mode)
+                               for m, v in metrics.items()}
+        if cfg.query:
+            result.query[name] = query_metrics(engine, task, plist)
         spec = resolve_setting(name, cfg.demos, cfg.flip_at)
         if spec.startswith("flip-after:"):
             result.flip_points[name] = int(spec.split(":")[1])
@@ -216,7 +312,8 @@ def run_curves(engine: Any, task: Task, cfg: CurvesConfig, model_name: str = "",
 
 
 def summarize(result: CurvesResult, level: float = 0.95) -> dict[str, Any]:
-    """Per-position means with bootstrap CIs, the final-position summary, and paired gaps."""
+    """Per-position means with bootstrap CIs, the final-position summary, the query's metrics
+    (when scored) and paired gaps (between settings with as many positions: not off-by-one)."""
     w = result.config.final_window
     settings: dict[str, Any] = {}
     for name, metrics in result.values.items():
@@ -228,11 +325,15 @@ def summarize(result: CurvesResult, level: float = 0.95) -> dict[str, Any]:
         }
         if name in result.flip_points:
             settings[name]["flip_at"] = result.flip_points[name]
+        if name in result.query:
+            settings[name]["query"] = {m: bootstrap_mean(v, level).as_dict()
+                                       for m, v in result.query[name].items()}
     gaps = {}
     names = list(result.values)
     for a in names:
         for b in names:
-            if a != b and (a == "default" or (a, b) == tuple(names[:2])):
+            same = result.values[a]["loglik"].shape == result.values[b]["loglik"].shape
+            if a != b and same and (a == "default" or (a, b) == tuple(names[:2])):
                 diff = result.values[a]["loglik"] - result.values[b]["loglik"]
                 gaps[f"{a}-{b}"] = {
                     "loglik_final": bootstrap_mean(diff[:, -w:].mean(axis=1), level).as_dict(),
@@ -241,7 +342,8 @@ def summarize(result: CurvesResult, level: float = 0.95) -> dict[str, Any]:
     return {"task": result.task, "model": result.model, "repeats": result.config.repeats,
             "demos": result.config.demos, "template": result.config.template,
             "settings": settings, "gaps": gaps, "chance_accuracy": 1.0 / result.n_labels,
-            "final_window": w, "smooth": result.config.smooth}
+            "final_window": w, "smooth": result.config.smooth,
+            "smooth_mode": result.config.smooth_mode}
 
 
 def per_position_frame(summary: dict[str, Any], metric: str):  # -> pandas.DataFrame
@@ -261,6 +363,8 @@ def write_outputs(result: CurvesResult, summary: dict[str, Any], out_dir: str | 
 
     out = Path(out_dir)
     written = [write_jsonl(out / "rows.jsonl", result.rows()), write_json(out / "summary.json", summary)]
+    if result.query:
+        written.append(write_jsonl(out / "query.jsonl", result.query_rows()))
     flips = sorted(set(result.flip_points.values()))
     for metric in next(iter(result.values.values())):
         fig = plot_icl_curves(per_position_frame(summary, metric), metric=metric,

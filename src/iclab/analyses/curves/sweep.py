@@ -40,6 +40,7 @@ def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     """One forward pass; per position: loglik, accuracy, entropy and label mass."""
     import numpy as np
 
+    from iclab.analyses.curves.model import zero_shot_predictor
     from iclab.analyses.curves.run import CurvesConfig, position_metrics, repeat_prompts
     from iclab.analyses.prompt_stats.sweep import _task
 
@@ -51,8 +52,10 @@ def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
             common[key] = cell[key]
     cfg = (CurvesConfig.paper(cell["task"], **common) if cell.get("preset") == "paper"
            else CurvesConfig(**common))
-    prompt = repeat_prompts(_task(cell["task"]), engine.tokenizer, cfg, cell["repeat"],
-                            engine.max_length)[cell["setting"]]
+    task = _task(cell["task"])
+    predict = zero_shot_predictor(engine, task, cell["template"])  # only used by `predicted`
+    prompt = repeat_prompts(task, engine.tokenizer, cfg, cell["repeat"], engine.max_length,
+                            predict)[cell["setting"]]
     scores = engine.curves([prompt])[0]
     metrics = position_metrics(np.asarray(scores.logprobs), scores.targets)
     mass = engine.curve_label_mass([prompt])[0]
