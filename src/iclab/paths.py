@@ -27,3 +27,11 @@ def data_dir() -> Path | None:
         if candidate.is_dir():
             return candidate
     return None
+
+
+def flores_dev_dir() -> Path | None:
+    """A FLORES ``dev`` directory from ``$ICLAB_FLORES_DEV`` (None when unset or empty): FLORES
+    tasks then keep devtest whole and draw train/validation from dev
+    (:func:`iclab.data.load_task`)."""
+    env = os.environ.get("ICLAB_FLORES_DEV")
+    return Path(env) if env else None

@@ -71,3 +71,28 @@ def test_paper_pythia_series():
     assert len(paper_series("pythia-12b")) == 17
     with pytest.raises(IclabError, match="MiniCPM"):
         paper_series("minicpm-2b")
+
+
+def test_natural_language_cells_use_each_datasets_format():
+    from iclab.analyses.trtl.checkpoints import Checkpoint
+    from iclab.analyses.trtl.run import TrTlConfig, cell_config
+    from iclab.prompts import build_prompts
+    from iclab.models.tiny import tiny_tokenizer
+
+    ck = Checkpoint("s", 0, "model")
+    cfg = TrTlConfig(checkpoints=(ck,), tasks=("glue-sst2",), template="trtl-natural")
+    ecfg = cell_config(cfg, ck, "glue-sst2", "random")
+    assert ecfg.template == "trtl-natural" and ecfg.labels == "random"
+    assert cell_config(TrTlConfig(checkpoints=(ck,), tasks=("trec",)), ck, "trec",
+                       "gold").template == "metaicl-minimal"
+    # the paper's sst2 query: 'sentence: ...'.strip() + "\nThe sentiment is " (sentiment1)
+    from iclab.data import load_task
+
+    task = load_task("glue-sst2")
+    p = build_prompts(task, tiny_tokenizer("gpt_neox"), k=16, seed=13, template=ecfg.template,
+                      limit=1)[0]
+    query = task.split("test")[0].fields["input"].strip()
+    assert p.text.endswith("\n\n\n" + query + "\nThe sentiment is ")
+    assert p.text.count("\nThe sentiment is ") == 17
+    with pytest.raises(IclabError, match="unknown template"):
+        TrTlConfig(checkpoints=(ck,), tasks=("trec",), template="natural")

@@ -12,7 +12,10 @@ from iclab.prompts.templates import PRESETS
 def test_preset_names() -> None:
     assert template_names() == [
         "default", "implicit-patterns", "label-relationships", "metaicl-minimal", "qa-code",
-        "qa-none", "qa-translation",
+        "qa-none", "qa-translation", "trtl-hate_speech1", "trtl-hate_speech_gender1",
+        "trtl-hate_speech_national1", "trtl-hate_speech_race1", "trtl-hate_speech_religion1",
+        "trtl-natural", "trtl-nli1", "trtl-nli_entailment1", "trtl-paraphrase1",
+        "trtl-sentiment1", "trtl-topic1", "trtl-tweet_atheism1", "trtl-tweet_feminist1",
     ]
 
 

@@ -9,6 +9,13 @@ the demonstration pool (split ``train``) and the remaining lines are ``test``; W
 rule on newstest2014. The hub path applies the identical cut, so a task means the same examples
 wherever it was loaded from.
 
+Given a FLORES ``dev`` directory (:func:`load_flores_with_dev`; ``load_task(...,
+flores_dev=DIR)`` or ``$ICLAB_FLORES_DEV``), devtest stays whole (``test``: all 1012 lines) and
+the dev file is cut as the where-ICL paper's ``bin/prepare-flores.sh`` cuts it: lines
+1-:data:`FLORES_DEV_TRAIN` are ``train`` (the demonstration pool, and its LoRA training
+pairs), the rest (801-997) is ``validation`` (the paper's "prompt" split: its masking runs draw
+their demonstrations from it, its LoRA runs evaluate on it).
+
 Code: ``humaneval`` (split ``test``, 164 problems) and ``mbpp`` (splits by task_id: ``prompt``
 1-10, ``test`` 11-510, ``validation`` 511-600, ``train`` 601-974). One input field ``text`` and
 the reference code as label, as the where-ICL paper's code builds them: MBPP ``text`` -> ``code``;
@@ -32,7 +39,8 @@ from iclab.data.hub import hub_rows
 from iclab.data.types import Example, Task
 from iclab.errors import DataError
 
-__all__ = ["POOL_SIZE", "GENERATION_TASKS", "GENERATION_LOCAL_FILES", "load_generation_local",
+__all__ = ["POOL_SIZE", "FLORES_DEV_TRAIN", "GENERATION_TASKS", "GENERATION_LOCAL_FILES",
+           "flores_dev_files", "load_flores_with_dev", "load_generation_local",
            "load_generation_hub"]
 
 #: Devtest/newstest lines used as the demonstration pool; the rest is the test set.
@@ -82,6 +90,64 @@ def _translation_task(name: str, pairs: list[tuple[str, str, str]], src_name: st
                                               "test": examples[POOL_SIZE:]},
                      input_fields=("source",), field_names={"source": src_name}, source=source,
                      notes=notes)
+
+
+#: dev lines that ``bin/prepare-flores.sh`` of the where-ICL paper keeps as its train split.
+FLORES_DEV_TRAIN = 800
+
+
+def flores_dev_files(name: str, dev_dir: Path) -> tuple[Path, Path]:
+    """The dev files of FLORES task ``name`` in ``dev_dir`` (FLORES-200 names:
+    ``eng_Latn.dev``, ``fra_Latn.dev``).
+
+    Raises:
+        DataError: ``name`` is not a FLORES task, or a file is missing.
+    """
+    if not name.startswith("flores-") or name not in GENERATION_TASKS:
+        raise DataError(f"a FLORES dev directory applies to FLORES tasks only, not {name!r}")
+    _, s, t = name.split("-")
+    out = []
+    for lang in (s, t):
+        path = Path(dev_dir) / f"{lang}_Latn.dev"
+        if not path.is_file():
+            raise DataError(f"FLORES dev directory {dev_dir}: {path.name} not found (expected "
+                            f"the FLORES-200 layout, one '<lang>_Latn.dev' file per language)")
+        out.append(path)
+    return out[0], out[1]
+
+
+def load_flores_with_dev(name: str, data_dir: Path, dev_dir: Path) -> Task:
+    """FLORES task ``name`` with its dev file: ``train`` = dev lines 1-800, ``validation`` =
+    dev lines 801 on, ``test`` = every devtest line (the where-ICL paper's split).
+
+    Raises:
+        DataError: a file is missing, files are not aligned, or the dev file has no line after
+            line 800.
+    """
+    src_dev, tgt_dev = flores_dev_files(name, dev_dir)
+    _, s, t = name.split("-")
+    src_test, tgt_test = GENERATION_LOCAL_FILES[name]
+
+    def examples(rows: list[readers.Row], start: int) -> list[Example]:
+        return [Example({"source": r["source"].strip()}, r["target"].strip(),
+                        {"where": r.where, "line": start + i + 1,
+                         "source_language": LANGUAGES[s], "target_language": LANGUAGES[t]})
+                for i, r in enumerate(rows)]
+
+    dev = readers.read_aligned(src_dev, tgt_dev)
+    if len(dev) <= FLORES_DEV_TRAIN:
+        raise DataError(f"{src_dev}: {len(dev)} lines; the paper's split needs more than "
+                        f"{FLORES_DEV_TRAIN} (FLORES-200 dev has 997)")
+    test = readers.read_aligned(need(data_dir, src_test), need(data_dir, tgt_test))
+    notes = (f"train = dev lines 1-{FLORES_DEV_TRAIN}, validation = dev lines "
+             f"{FLORES_DEV_TRAIN + 1}-{len(dev)} (where-ICL prepare-flores.sh), test = all "
+             f"{len(test)} devtest lines")
+    return make_task(name, "generation", (),
+                     {"train": examples(dev[:FLORES_DEV_TRAIN], 0),
+                      "validation": examples(dev[FLORES_DEV_TRAIN:], FLORES_DEV_TRAIN),
+                      "test": examples(test, 0)},
+                     input_fields=("source",), field_names={"source": LANGUAGES[s]},
+                     source=f"{data_dir / src_test} + {src_dev}", notes=notes)
 
 
 def _docstring(prompt: str, entry_point: str, where: str) -> str:

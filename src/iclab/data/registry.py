@@ -109,13 +109,19 @@ def is_spec_path(name: str) -> bool:
     return name.lower().endswith(SPEC_SUFFIXES) or ("/" in name and Path(name).exists())
 
 
-def load_task(name: str, data_dir: str | Path | None = None) -> Task:
+def load_task(name: str, data_dir: str | Path | None = None, *,
+              flores_dev: str | Path | None = None) -> Task:
     """Load a task by registry name, or from a task spec file.
 
     Args:
         name: a registry name (see :func:`list_tasks`), or a path to a YAML/JSON task spec.
         data_dir: directory with local copies of the datasets; default
             :func:`iclab.paths.data_dir`.
+        flores_dev: a FLORES ``dev`` directory (``eng_Latn.dev``, ...; default
+            ``$ICLAB_FLORES_DEV``) for FLORES tasks: devtest stays whole as ``test`` and the
+            dev lines fill ``train`` (1-800) and ``validation`` (801 on), as the where-ICL paper
+            splits them (:func:`iclab.data.generation.load_flores_with_dev`). Ignored by other
+            tasks.
 
     Returns:
         The task, with its splits (``train`` is the demonstration pool, ``test`` is evaluated;
@@ -136,6 +142,15 @@ def load_task(name: str, data_dir: str | Path | None = None) -> Task:
     directory = Path(data_dir) if data_dir is not None else paths.data_dir()
     if data_dir is not None and not Path(data_dir).is_dir():
         raise DataError(f"data directory {data_dir} does not exist")
+    dev = flores_dev if flores_dev is not None else paths.flores_dev_dir()
+    if dev is not None and name.startswith("flores-"):
+        if not Path(dev).is_dir():
+            raise DataError(f"FLORES dev directory {dev} does not exist")
+        if directory is None or not entry.has_local(directory):
+            raise DataError(f"task {name!r} with a FLORES dev directory needs the local devtest "
+                            f"files {list(entry.local_files)} under the data directory "
+                            f"({directory})")
+        return generation.load_flores_with_dev(name, directory, Path(dev))
     if entry.load_local is not None and entry.has_local(directory):
         assert directory is not None
         return entry.load_local(directory)

@@ -6,6 +6,7 @@ import math
 from typing import Sequence
 
 from iclab.engine.types import EngineError
+from iclab.prompts.parse import exact_match_first_line, first_line  # noqa: F401  (re-exported)
 
 CONTENT_FREE_INPUTS: tuple[str, ...] = ("N/A", "", "[MASK]")
 """The content-free query inputs of contextual calibration; the caller builds one prompt per
@@ -45,17 +46,3 @@ def calibrate(logprobs: Sequence[float], p_cf: Sequence[float]) -> tuple[float, 
     q = [p / max(c, 1e-30) for p, c in zip(_softmax(logprobs), p_cf)]
     total = sum(q)
     return tuple(math.log(max(x / total, 1e-45)) for x in q)
-
-
-def first_line(text: str) -> str:
-    """The first non-empty line of ``text``, stripped ("" when there is none)."""
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
-def exact_match_first_line(text: str, target: str) -> bool:
-    """Task-recognition paper's metric: first non-empty line, stripped, equals the target
-    exactly (case-sensitive)."""
-    return first_line(text) == target

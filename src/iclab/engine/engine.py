@@ -169,14 +169,16 @@ class Engine:
         with torch.no_grad():
             return self.adapter.logits(hidden.to(device), rows)
 
-    def finetune(self, pairs: Sequence[tuple[str, str]], config: Any,
-                 copy_model: bool = True) -> Any:
-        """Fine-tune this engine's model on ``(prompt, answer)`` pairs (a copy by default);
-        see :func:`iclab.engine.training.finetune`. Returns its ``FinetuneResult``; wrap
+    def finetune(self, pairs: Sequence[tuple[str, str]], config: Any, copy_model: bool = True,
+                 eval_pairs: Sequence[tuple[str, str]] | None = None) -> Any:
+        """Fine-tune this engine's model on ``(prompt, answer)`` pairs (a copy by default;
+        ``eval_pairs`` evaluated every ``config.eval_steps``); see
+        :func:`iclab.engine.training.finetune`. Returns its ``FinetuneResult``; wrap
         ``result.model`` in a new :class:`Engine` to evaluate it."""
         from iclab.engine.training import finetune
 
-        return finetune(self.model, self.tokenizer, pairs, config, copy_model=copy_model)
+        return finetune(self.model, self.tokenizer, pairs, config, copy_model=copy_model,
+                        eval_pairs=eval_pairs)
 
     def activations(self, prompts: Sequence[Prompt | Sequence[int]], position: int = -1
                     ) -> Activations:

@@ -26,12 +26,17 @@ import math
 import tempfile
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Sequence
 
 import torch
 from transformers import PreTrainedModel, Trainer, TrainingArguments
-from transformers.trainer_callback import PrinterCallback, ProgressCallback, TrainerCallback
+from transformers.trainer_callback import (
+    EarlyStoppingCallback,
+    PrinterCallback,
+    ProgressCallback,
+    TrainerCallback,
+)
 
 from iclab import __version__
 from iclab.engine.training_data import Collator, LossOn, pad_id, tokenize_pairs
@@ -78,6 +83,15 @@ class FinetuneConfig:
             or ``layer_targets(5)`` = ``("layers.5.self_attn.o_proj",)``; None: peft's
             default for the architecture (attention query/value projections).
         merge_lora: merge adapters into the weights and return a plain model.
+        eval_steps: evaluate the loss on ``eval_pairs`` every this many optimizer steps (the
+            where-ICL paper: 100); None: no evaluation.
+        early_stopping_patience: stop once this many evaluations in a row fail to improve the
+            best evaluation loss by more than ``early_stopping_threshold`` (transformers'
+            ``EarlyStoppingCallback``; the paper: 5 and 0.01); None: no early stopping.
+        early_stopping_threshold: the improvement that counts (absolute, in nats).
+        load_best: after training, restore the weights of the evaluation with the lowest loss
+            (a checkpoint is saved at every evaluation; the Trainer's
+            ``load_best_model_at_end``).
     """
 
     method: Method = "lora"
@@ -99,6 +113,10 @@ class FinetuneConfig:
     lora_dropout: float = 0.05
     target_modules: tuple[str, ...] | None = None
     merge_lora: bool = False
+    eval_steps: int | None = None
+    early_stopping_patience: int | None = None
+    early_stopping_threshold: float = 0.0
+    load_best: bool = False
 
     def __post_init__(self) -> None:
         _check_choice("method", self.method, ("full", "lora"))
@@ -121,6 +139,15 @@ class FinetuneConfig:
         _check_number("lora_dropout", self.lora_dropout, low=0.0)
         if self.lora_dropout >= 1:
             raise FinetuneConfigError(f"lora_dropout must be < 1, got {self.lora_dropout!r}")
+        if self.eval_steps is not None:
+            _check_int("eval_steps", self.eval_steps, 1)
+        if self.early_stopping_patience is not None:
+            _check_int("early_stopping_patience", self.early_stopping_patience, 1)
+        _check_number("early_stopping_threshold", self.early_stopping_threshold, low=0.0)
+        if self.eval_steps is None and (self.early_stopping_patience is not None
+                                        or self.load_best):
+            raise FinetuneConfigError("early_stopping_patience and load_best need eval_steps "
+                                      "(how often to evaluate)")
         targets = self.target_modules
         if targets is not None and (
                 not isinstance(targets, tuple) or not targets
@@ -161,6 +188,14 @@ class StepLog:
     lr: float
 
 
+@dataclass(frozen=True)
+class EvalLog:
+    """One evaluation during training: the optimizer step it followed and the loss."""
+
+    step: int
+    loss: float
+
+
 @dataclass
 class FinetuneResult:
     """What :func:`finetune` returns.
@@ -172,6 +207,9 @@ class FinetuneResult:
         n_train: number of training pairs used.
         n_trainable: number of trained parameters.
         seconds: wall-clock training time.
+        eval_log: one entry per evaluation (empty without ``eval_steps``).
+        stopped_early: early stopping ended training before its last step.
+        best_step: the step whose weights were restored (``load_best``), else None.
     """
 
     model: PreTrainedModel
@@ -180,6 +218,9 @@ class FinetuneResult:
     n_train: int
     n_trainable: int
     seconds: float
+    eval_log: list[EvalLog] = field(default_factory=list)
+    stopped_early: bool = False
+    best_step: int | None = None
 
     @property
     def losses(self) -> list[float]:
@@ -229,11 +270,26 @@ class _StepRecorder(TrainerCallback):
 
     def __init__(self) -> None:
         self.steps: list[StepLog] = []
+        self.evals: list[EvalLog] = []
 
     def on_log(self, args, state, control, logs=None, **kwargs) -> None:  # noqa: D102
+        if logs and "eval_loss" in logs:
+            self.evals.append(EvalLog(step=state.global_step, loss=float(logs["eval_loss"])))
         if logs and "loss" in logs:
             self.steps.append(StepLog(step=state.global_step, loss=float(logs["loss"]),
                                       lr=float(logs.get("learning_rate", float("nan")))))
+
+
+def _eval_args(config: FinetuneConfig) -> dict[str, Any]:
+    """TrainingArguments of evaluation, early stopping and best-checkpoint restoring."""
+    if config.eval_steps is None:
+        return {"save_strategy": "no", "eval_strategy": "no"}
+    keep = config.load_best
+    return {"eval_strategy": "steps", "eval_steps": config.eval_steps,
+            "per_device_eval_batch_size": config.batch_size,
+            "save_strategy": "steps" if keep else "no", "save_steps": config.eval_steps,
+            "save_only_model": True, "load_best_model_at_end": keep,
+            "metric_for_best_model": "eval_loss", "greater_is_better": False}
 
 
 def _training_args(config: FinetuneConfig, output_dir: str, on_cpu: bool) -> TrainingArguments:
@@ -244,14 +300,15 @@ def _training_args(config: FinetuneConfig, output_dir: str, on_cpu: bool) -> Tra
         lr_scheduler_type=config.lr_schedule, warmup_steps=config.warmup_steps,
         weight_decay=config.weight_decay, max_grad_norm=config.max_grad_norm,
         seed=config.seed, data_seed=config.seed, optim="adamw_torch",
-        logging_strategy="steps", logging_steps=1, save_strategy="no", eval_strategy="no",
+        logging_strategy="steps", logging_steps=1, **_eval_args(config),
         report_to="none", disable_tqdm=True, remove_unused_columns=False,
         label_names=["labels"], dataloader_num_workers=0, use_cpu=on_cpu,
     )
 
 
 def finetune(model: PreTrainedModel, tokenizer, pairs: Sequence[tuple[str, str]],
-             config: FinetuneConfig, *, copy_model: bool = True) -> FinetuneResult:
+             config: FinetuneConfig, *, copy_model: bool = True,
+             eval_pairs: Sequence[tuple[str, str]] | None = None) -> FinetuneResult:
     """Fine-tune ``model`` on (prompt, answer) pairs; return the trained copy and its log.
 
     Args:
@@ -263,6 +320,8 @@ def finetune(model: PreTrainedModel, tokenizer, pairs: Sequence[tuple[str, str]]
         config: the settings.
         copy_model: train a deep copy (default); False trains ``model`` itself (LoRA then
             injects its adapters into ``model``).
+        eval_pairs: pairs whose loss (same tokenization and loss as training) is evaluated
+            every ``config.eval_steps`` steps; required exactly when ``eval_steps`` is set.
 
     The model trains in its own dtype on its own device (load it in float32 for full
     fine-tuning on CPU). Like any Trainer run, this re-seeds the global torch/numpy/random
@@ -279,27 +338,42 @@ def finetune(model: PreTrainedModel, tokenizer, pairs: Sequence[tuple[str, str]]
         raise FinetuneConfigError(f"n_train={config.n_train} but {len(pairs)} pair(s) given")
     rows = tokenize_pairs(tokenizer, list(pairs[:n]), loss_on=config.loss_on,
                           add_eos=config.add_eos, max_length=config.max_length)
+    if (config.eval_steps is None) != (not eval_pairs):
+        raise FinetuneConfigError("eval_pairs and config.eval_steps go together: give both "
+                                  "(evaluation during training) or neither")
+    eval_rows = tokenize_pairs(tokenizer, list(eval_pairs or ()), loss_on=config.loss_on,
+                               add_eos=config.add_eos, max_length=config.max_length)
     trained = prepare_model(model, config, copy_model=copy_model)
     n_trainable = sum(p.numel() for p in trained.parameters() if p.requires_grad)
     recorder = _StepRecorder()
     on_cpu = next(model.parameters()).device.type == "cpu"
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="iclab-finetune-") as out_dir:
+        callbacks: list[TrainerCallback] = [recorder]
+        if config.early_stopping_patience is not None:
+            callbacks.append(EarlyStoppingCallback(config.early_stopping_patience,
+                                                   config.early_stopping_threshold))
         trainer = Trainer(model=trained, args=_training_args(config, out_dir, on_cpu),
-                          train_dataset=rows, data_collator=Collator(pad_id(tokenizer)),
-                          callbacks=[recorder])
+                          train_dataset=rows, eval_dataset=eval_rows or None,
+                          data_collator=Collator(pad_id(tokenizer)), callbacks=callbacks)
         for noisy in (PrinterCallback, ProgressCallback):  # the log is returned, not printed
             trainer.remove_callback(noisy)
         trainer.train()
+        state = trainer.state
+        stopped_early = state.global_step < state.max_steps
+        best_step = (state.best_global_step if config.load_best
+                     and state.best_model_checkpoint is not None else None)
     seconds = time.perf_counter() - start
     if config.method == "lora" and config.merge_lora:
         trained = trained.merge_and_unload()
     trained.eval()
     return FinetuneResult(model=trained, log=recorder.steps, config=config, n_train=n,
-                          n_trainable=n_trainable, seconds=seconds)
+                          n_trainable=n_trainable, seconds=seconds, eval_log=recorder.evals,
+                          stopped_early=stopped_early, best_step=best_step)
 
 
 __all__ = [
+    "EvalLog",
     "FinetuneConfig",
     "FinetuneConfigError",
     "FinetuneResult",

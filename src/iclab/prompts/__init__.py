@@ -35,6 +35,7 @@ from iclab.prompts.settings import (
 )
 from iclab.prompts.templates import PRESETS, Template, get_template, register_template, template_names
 from iclab.prompts.types import Prompt, Span, SpanKind
+from iclab.prompts import trtl_formats  # noqa: F401,E402  registers the trtl-* presets
 
 __all__ = [
     "ABSTRACT_SYMBOLS",

@@ -85,7 +85,7 @@ def build_prompt(
     if tokenizer is None:
         raise PromptError("build_prompt needs a tokenizer; use render_text for text only")
     _check_overflow(overflow)
-    tpl = get_template(template)
+    tpl = get_template(template).for_task(task.name)
     st = parse_setting(setting)
     plan = apply_setting(st, task, demos, query, seed=seed, pool=pool, pool_draws=pool_draws,
                          predicted=predicted)
@@ -108,7 +108,8 @@ def build_prompt(
         drop += 1
     spans = token_spans(rendered.text, rendered.spans, offsets, special_mask(tokenizer, ids))
     info = {"task": task.name, "template": tpl.name, "setting": st.spec, "seed": seed,
-            "k": len(kept), "dropped": drop, "score_against": plan.score_against, **(meta or {})}
+            "k": len(kept), "dropped": drop, "score_against": plan.score_against,
+            **({"answer_phrase": tpl.answer_phrase} if tpl.answer_phrase else {}), **(meta or {})}
     return Prompt(
         text=rendered.text,
         input_ids=tuple(ids),

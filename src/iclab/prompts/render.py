@@ -142,8 +142,10 @@ class _Writer:
         return Rendered("".join(self.parts), tuple(ordered))
 
 
-def input_values(task: Task, example: Example, strip: bool) -> list[str]:
-    """Return an example's input field values in ``task.input_fields`` order."""
+def input_values(task: Task, example: Example, strip: bool,
+                 template: Template | None = None) -> list[str]:
+    """Return an example's input field values in ``task.input_fields`` order, after the
+    template's ``input_transform`` (when it has one)."""
     values = []
     for name in task.input_fields:
         if name not in example.fields:
@@ -153,6 +155,11 @@ def input_values(task: Task, example: Example, strip: bool) -> list[str]:
             )
         value = example.fields[name]
         values.append(value.strip() if strip else value)
+    if template is not None and template.input_transform:
+        from iclab.prompts.transforms import get_transform
+
+        where = f"task {task.name!r}, example {example.meta.get('where', '?')}"
+        values = get_transform(template.input_transform, template.name).apply(values, where)
     return values
 
 
@@ -182,6 +189,7 @@ def render_prompt(
     if len(shown_labels) != len(demos):
         raise PromptError(f"{len(demos)} demos but {len(shown_labels)} shown labels")
     from_query = {k: str(v) for k, v in query.meta.items() if k in _QUERY_VARIABLES}
+    template = template.for_task(task.name)
     merged = {**template.variables, **task_variables(task), **from_query, **(variables or {})}
     fmt = fill_variables(template.input_format(len(task.input_fields), task.name), merged, template)
     w = _Writer()
@@ -193,7 +201,8 @@ def render_prompt(
         if i:
             w.write(template.demo_sep)
         d_start = w.pos
-        w.span("demo_input", i, *w.write_input(fmt, input_values(task, demo, template.strip_demos)))
+        w.span("demo_input", i, *w.write_input(fmt, input_values(task, demo, template.strip_demos,
+                                                            template)))
         w.write(template.answer_prefix + template.label_lead)
         w.span("demo_label", i, *w.write(label.strip() if template.strip_demos else label))
         w.write(template.demo_suffix)
@@ -201,7 +210,7 @@ def render_prompt(
     if demos or template.always_query_sep:
         w.write(template.query_sep)
     q_start = w.pos
-    w.write_input(fmt, input_values(task, query, strip=False))
+    w.write_input(fmt, input_values(task, query, strip=False, template=template))
     w.write(template.answer_prefix)
     w.span("query", None, q_start, w.pos)
     return w.rendered()

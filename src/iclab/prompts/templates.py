@@ -45,6 +45,14 @@ class Template:
         instruction_sep: written after the instruction, even when the instruction is empty.
         strip_demos: strip whitespace around demo inputs and labels (the where-ICL code does).
         variables: default values of named slots, overridable per task or per call.
+        input_transform: a change of the field values before formatting (a name in
+            :data:`iclab.prompts.transforms.TRANSFORMS`, e.g. ``lmbff-period``); ``input_formats``
+            is then keyed by the number of values it returns. Empty: values as they are.
+        answer_phrase: text the generate-mode parser removes from the first non-empty output
+            line before comparing it with the label (the task-recognition paper's natural
+            formats: ``"The sentiment is"``); empty: the line is compared as it is.
+        per_task: a dispatch preset: task name -> the preset that task is rendered with
+            (:meth:`for_task`); its own ``input_formats`` are never rendered.
     """
 
     name: str
@@ -60,8 +68,15 @@ class Template:
     instruction_sep: str = ""
     strip_demos: bool = False
     variables: Mapping[str, str] = field(default_factory=dict)
+    input_transform: str = ""
+    answer_phrase: str = ""
+    per_task: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.input_transform:
+            from iclab.prompts.transforms import get_transform
+
+            get_transform(self.input_transform, self.name)
         if not self.input_formats:
             raise PromptError(f"template {self.name!r} has no input_formats")
         for n, fmt in self.input_formats.items():
@@ -73,7 +88,13 @@ class Template:
                 )
 
     def input_format(self, n_fields: int, task_name: str = "") -> str:
-        """Return the input format for ``n_fields`` input fields, or raise naming what exists."""
+        """Return the input format for ``n_fields`` input fields (the number of values after
+        ``input_transform``), or raise naming what exists."""
+        if self.input_transform:
+            from iclab.prompts.transforms import get_transform
+
+            n_fields = get_transform(self.input_transform, self.name).output_count(
+                n_fields, self.name)
         if n_fields not in self.input_formats:
             raise PromptError(
                 f"template {self.name!r} cannot render {n_fields} input field(s)"
@@ -81,6 +102,20 @@ class Template:
                 f"{sorted(self.input_formats)} field(s)"
             )
         return self.input_formats[n_fields]
+
+    def for_task(self, task_name: str) -> "Template":
+        """The preset to render ``task_name`` with: this one, or for a dispatch preset
+        (``per_task``) the one it names for the task.
+
+        Raises:
+            PromptError: a dispatch preset has no entry for the task.
+        """
+        if not self.per_task:
+            return self
+        if task_name not in self.per_task:
+            raise PromptError(f"template {self.name!r} has a format for the tasks "
+                              f"{sorted(self.per_task)} only, not {task_name!r}")
+        return get_template(self.per_task[task_name])
 
     def with_instruction(self, instruction: str, sep: str = "\n\n") -> "Template":
         """Return a copy with an instruction line (for the clean ``default`` template)."""

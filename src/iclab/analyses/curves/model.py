@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from iclab.analyses.curves.run import Predictor, position_metrics
+from iclab.analyses.curves.metrics import Predictor, position_metrics
 from iclab.data.types import Example, Task
 from iclab.engine import label_tokens, paper_calibrate, paper_prior, query_label_logprobs
 from iclab.prompts import build_prompt

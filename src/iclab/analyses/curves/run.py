@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
-from iclab.data.types import Example, Task
+from iclab.data.types import Task
 from iclab.errors import IclabError
 from iclab.metrics.stats import bootstrap_mean
 from iclab.prompts import build_prompt, sample_balanced, sample_iid
@@ -37,9 +37,8 @@ from iclab.prompts.labelrel import compose_instruction, inputs_off_by_one
 from iclab.prompts.settings import label_words, parse_setting
 from iclab.prompts.templates import get_template
 from iclab.prompts.types import Prompt
+from iclab.analyses.curves.metrics import Predictor, moving_average, position_metrics  # noqa: F401
 
-Predictor = Callable[[Sequence[Example]], list[int]]
-"""Maps demos to the model's predicted class index for each (for ``predicted`` labels)."""
 OFF_BY_ONE = "off-by-one"
 
 METRICS = ("loglik", "accuracy", "entropy")
@@ -200,42 +199,6 @@ def repeat_prompts(task: Task, tokenizer: Any, cfg: CurvesConfig, repeat: int,
                                  max_length=max_length,
                                  meta={"repeat": repeat, "curve_setting": name})
     return out
-
-
-def position_metrics(logprobs: np.ndarray, targets: Sequence[int]) -> dict[str, np.ndarray]:
-    """Per-position log-likelihood, accuracy and entropy from (N, K) label log-probs."""
-    t = np.asarray(targets)
-    idx = np.arange(len(t))
-    return {
-        "loglik": logprobs[idx, t],
-        "accuracy": (logprobs.argmax(axis=1) == t).astype(float),
-        "entropy": -(np.exp(logprobs) * logprobs).sum(axis=1),
-    }
-
-
-def moving_average(x: np.ndarray, window: int, mode: str = "trailing") -> np.ndarray:
-    """Moving average along the last axis.
-
-    ``trailing``: same length, the first w-1 entries average what exists. ``valid``: the
-    paper's ``np.convolve(x, np.ones(w) / w, mode='valid')``: P-w+1 entries, entry j the mean of
-    x[j..j+w-1] (equal to the trailing average at j+w-1).
-    """
-    if window <= 1:
-        return x
-    if mode == "valid":
-        if window > x.shape[-1]:
-            raise IclabError(f"a 'valid' window of {window} is longer than the {x.shape[-1]} "
-                             "positions")
-        c = np.cumsum(np.asarray(x, dtype=float), axis=-1)
-        head = c[..., window - 1:window]
-        return np.concatenate([head, c[..., window:] - c[..., :-window]], axis=-1) / window
-    if mode != "trailing":
-        raise IclabError(f"smoothing mode must be 'trailing' or 'valid', got {mode!r}")
-    c = np.cumsum(np.asarray(x, dtype=float), axis=-1)
-    out = c.copy()
-    out[..., window:] = c[..., window:] - c[..., :-window]
-    counts = np.minimum(np.arange(1, x.shape[-1] + 1), window)
-    return out / counts
 
 
 @dataclass

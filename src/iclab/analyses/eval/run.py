@@ -2,7 +2,8 @@
 
 For each seed, :func:`iclab.prompts.build_prompts` builds every query's prompt with that seed's
 demonstrations; the engine scores them (``rank``: the choice with the highest log-prob under
-``mode``; ``generate``: greedy output, first non-empty line, exact match with the label word).
+``mode``; ``generate``: greedy output, first non-empty line (minus the template's answer phrase, see
+:mod:`iclab.prompts.parse`), exact match with the label word).
 Per-prompt records go through a cache in the result store (:mod:`iclab.runs.eval_cache`), so an
 interrupted run resumes where it stopped and a re-run loads no model at all.
 """
@@ -17,9 +18,10 @@ from pathlib import Path
 from typing import Any, Callable, Literal, Sequence
 
 from iclab import __version__
-from iclab.engine import ENGINE_VERSION, Engine, EngineError, first_line
+from iclab.engine import ENGINE_VERSION, Engine, EngineError
 from iclab.runs.eval_cache import ResultCache, cache_key, prompt_hash
 from iclab.io import write_json, write_jsonl
+from iclab.prompts.parse import parse_answer
 from iclab.prompts.types import Prompt
 from iclab.models.bundled import DEFAULT_MODEL
 
@@ -107,7 +109,7 @@ def sample_record(cfg: EvalConfig, seed: int, prompt: Prompt, result: Any) -> di
                 "prediction": words[result.prediction], "target": gold,
                 "correct": bool(result.correct)}
     gold = words[target] if isinstance(target, int) and words else str(target)
-    pred = first_line(result.text)
+    pred = parse_answer(result.text, str(meta.get("answer_phrase", "")))
     return {**base, "generation": result.text, "prediction": pred, "target": gold,
             "correct": pred == gold,
             "top5_per_step": [[[t.text, t.logprob] for t in step] for step in result.top_k]}

@@ -141,6 +141,15 @@ def resolve_sink(cfg: LayersConfig, model: Any, mask: str) -> int:
     return paper_sink(model, mask) if cfg.sink is None else cfg.sink
 
 
+def pool_split(task: Task, cfg: LayersConfig) -> str:
+    """The split demonstrations come from: ``train``; under the paper preset a FLORES task
+    loaded with its dev directory uses ``validation`` (dev lines 801 on: the paper's prompt
+    split, which its masking runs sample from)."""
+    if cfg.preset == "paper" and task.name.startswith("flores-") and "validation" in task.splits:
+        return "validation"
+    return "train"
+
+
 def task_metric(task: Task) -> str:
     """``accuracy``, ``bleu`` or ``pass@1`` from the task's kind and name."""
     if task.kind == "classification":
@@ -365,6 +374,7 @@ def run_layers(engine: Any, task: Task, cfg: LayersConfig, model_name: str,
     demo_name = cfg.demo_task or ("mbpp" if task.name == "humaneval" else None)
     prompts = build_prompts(
         task, engine.tokenizer, k=cfg.k, seed=cfg.seed, template=built, limit=cfg.n,
+        pool_split=pool_split(task, cfg),
         sampling=cfg.sampling or ("fixed" if metric == "accuracy" else "choice"),  # type: ignore[arg-type]
         demo_task=_demo_task(demo_name, cfg),
         max_length=engine.max_length, reserve=cfg.max_new_tokens)

@@ -79,15 +79,16 @@ def paper_series(name: str) -> list[Checkpoint]:
     :data:`PAPER_PYTHIA_SIZES`) at :data:`PAPER_PYTHIA_STEPS` from ``EleutherAI/pythia-<size>``.
 
     Raises:
-        IclabError: not a series the paper used (its other families, MiniCPM, Baichuan2, Amber,
-            CrystalCoder and OLMo, are not presets yet: docs/FIDELITY.md).
+        IclabError: not a series the paper used. Its other families (MiniCPM, Baichuan2, Amber,
+            CrystalCoder, OLMo) are no presets: its code loads them from local paths it does
+            not publish, with no hub id or revision name (docs/FIDELITY.md, section 4).
     """
     size = name.removeprefix("pythia-")
     if not name.startswith("pythia-") or size not in PAPER_PYTHIA_SIZES:
         raise IclabError(f"no paper checkpoint series {name!r}; known: "
                          f"{[f'pythia-{s}' for s in PAPER_PYTHIA_SIZES]} (the paper's MiniCPM, "
-                         f"Baichuan2, Amber, CrystalCoder and OLMo series are not presets yet; "
-                         f"give them as hub/id@rev1,rev2,...)")
+                         f"Baichuan2, Amber, CrystalCoder and OLMo runs name no hub id or "
+                         f"revision; give them as hub/id@rev1,rev2,... or a local directory)")
     return from_revisions(f"EleutherAI/pythia-{size}", [f"step{s}" for s in PAPER_PYTHIA_STEPS])
 
 

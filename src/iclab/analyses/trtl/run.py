@@ -2,7 +2,7 @@
 
 Reproduces and extends Wang et al. (2024/ICLR 2025), "Investigating the Pre-Training Dynamics
 of In-Context Learning: Task Recognition vs. Task Learning". For every checkpoint × task × seed
-the ``metaicl-minimal`` k-shot prompt (k = 16, MetaICL demos of that seed) is evaluated with
+the ``metaicl-minimal`` k-shot prompt (or the natural-language ``trtl-natural``; k = 16, MetaICL demos of that seed) is evaluated with
 gold labels (Golden), random labels (TR: ``random.seed(0)`` draws, test label gold) and
 abstract symbols (TL: ``* # ^ $ @ % } {``, target in symbols). Scoring is the paper's (greedy
 generation, first non-empty line, exact match) or label ranking; the summary says which.
@@ -26,7 +26,7 @@ from iclab.metrics.competition import PAPER_ALPHA_AVERAGED, PAPER_ALPHA_PER_TASK
 from iclab.errors import IclabError
 from iclab.metrics.stats import correlation
 
-__all__ = ["TrTlConfig", "competition", "run_grid", "checkpoint_curves", "summarize",
+__all__ = ["TrTlConfig", "cell_config", "competition", "run_grid", "checkpoint_curves", "summarize",
            "competition_correlation", "SETTING_CURVES"]
 
 SETTING_CURVES = {"gold": "golden", "random": "tr", "abstract": "tl"}
@@ -51,6 +51,9 @@ class TrTlConfig:
         dtype: ``float32``/``bfloat16``/``float16`` (None: bf16 on CUDA, fp32 on CPU).
         decimals: None (exact) or 2 (the paper's ``competitive_main.py``: accuracies in %
             and soft intensities rounded to 2 decimals); the CLI's ``--preset paper``.
+        template: prompt preset: ``metaicl-minimal`` (the paper's headline ``minimal``
+            format) or ``trtl-natural`` (its ``natural_language`` format: each dataset's own
+            template, whose answer phrase generate mode strips; :mod:`iclab.prompts.trtl_formats`).
     """
 
     checkpoints: tuple[Checkpoint, ...]
@@ -66,6 +69,7 @@ class TrTlConfig:
     device: str | None = None
     dtype: str | None = None
     decimals: int | None = None
+    template: str = "metaicl-minimal"
 
     def __post_init__(self) -> None:
         if not self.checkpoints or not self.tasks or not self.seeds:
@@ -74,6 +78,18 @@ class TrTlConfig:
             raise IclabError(f"tr-tl scoring must be 'generate' or 'rank', got {self.scoring!r}")
         if set(self.settings) != set(SETTING_CURVES):
             raise IclabError(f"tr-tl settings must be {sorted(SETTING_CURVES)}, got {self.settings}")
+        from iclab.prompts.templates import get_template
+
+        get_template(self.template)
+
+
+def cell_config(cfg: TrTlConfig, ck: Checkpoint, task: str, setting: str) -> Any:
+    """The :class:`~iclab.analyses.eval.run.EvalConfig` of one (checkpoint, task, setting) cell."""
+    from iclab.analyses.eval.run import EvalConfig
+
+    return EvalConfig(model=ck.spec, task=task, shots=cfg.shots, seeds=cfg.seeds, labels=setting,
+                      template=cfg.template, scoring=cfg.scoring, limit=cfg.limit,
+                      max_new_tokens=cfg.max_new_tokens, device=cfg.device, dtype=cfg.dtype)
 
 
 def run_grid(cfg: TrTlConfig, out: str | Path,
@@ -95,11 +111,7 @@ def run_grid(cfg: TrTlConfig, out: str | Path,
         engine: Engine | None = None
         for task in cfg.tasks:
             for setting in cfg.settings:
-                ecfg = EvalConfig(model=ck.spec, task=task, shots=cfg.shots, seeds=cfg.seeds,
-                                  labels=setting, template="metaicl-minimal",
-                                  scoring=cfg.scoring, limit=cfg.limit,
-                                  max_new_tokens=cfg.max_new_tokens, device=cfg.device,
-                                  dtype=cfg.dtype)
+                ecfg = cell_config(cfg, ck, task, setting)
                 cell_dir = Path(out) / "cells" / ck.series / f"step{ck.step}" / task / setting
                 if engine is None and not _cached(cell_dir):
                     engine = Engine(load_model(ck.spec, device=cfg.device, dtype=cfg.dtype))
