@@ -15,3 +15,7 @@ class DataError(IclabError):
 
 class PromptError(IclabError):
     """A prompt could not be built (unknown template, context too long, ...)."""
+
+
+class EngineError(IclabError):
+    """Bad input to the engine (prompt over the context window, empty label, no queries, ...)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from iclab.errors import IclabError
+from iclab.errors import EngineError, IclabError  # noqa: F401  (EngineError re-exported)
 
 ScoreMode = Literal["first", "sum", "mean"]
 """How a choice is scored:
@@ -15,10 +15,6 @@ ScoreMode = Literal["first", "sum", "mean"]
 - ``sum``: log-prob of the whole continuation (sum over its tokens);
 - ``mean``: ``sum`` divided by the number of tokens.
 """
-
-
-class EngineError(IclabError):
-    """Bad input to the engine (prompt over the context window, empty label, no queries, ...)."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from iclab.errors import IclabError
 from iclab.analyses.prompt_stats.sweep import _task
 from iclab.runs.context import Context, model_spec
 from iclab.runs.registry import register_analysis
-from iclab.models.bundled import DEFAULT_MODEL
+from iclab.analyses.eval.config import EvalConfig
 
 
 class EvalCell(BaseModel):
@@ -39,18 +39,18 @@ class EvalCell(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str = DEFAULT_MODEL
+    model: str = EvalConfig.model
     revision: str | None = None
     dtype: Literal["float32", "bfloat16", "float16"] | None = None
     task: str
-    shots: int = Field(default=16, ge=0)
-    seed: int = 13
-    labels: str = "gold"
-    template: str = "metaicl-minimal"
-    scoring: Literal["rank", "generate"] = "rank"
-    mode: Literal["first", "sum", "mean"] = "sum"
-    limit: int | None = Field(default=None, ge=1)
-    max_new_tokens: int = Field(default=256, ge=1)
+    shots: int = Field(default=EvalConfig.shots, ge=0)
+    seed: int = EvalConfig.seeds[0]
+    labels: str = EvalConfig.labels
+    template: str = EvalConfig.template
+    scoring: Literal["rank", "generate"] = EvalConfig.scoring
+    mode: Literal["first", "sum", "mean"] = EvalConfig.mode  # type: ignore[assignment]
+    limit: int | None = Field(default=EvalConfig.limit, ge=1)
+    max_new_tokens: int = Field(default=EvalConfig.max_new_tokens, ge=1)
 
     @field_validator("template", "labels")
     @classmethod
@@ -67,7 +67,7 @@ class EvalCell(BaseModel):
 
 def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     """Score one seed's prompts with the cached model; return the accuracy row."""
-    from iclab.analyses.eval.run import EvalConfig, SeedRun, model_identity, seed_records
+    from iclab.analyses.eval.run import SeedRun, model_identity, seed_records
 
     engine = ctx.engine(cell["model"], cell["revision"], cell["dtype"])
     spec = model_spec(cell["model"], cell["revision"])
