@@ -74,7 +74,7 @@ def assert_cell_defaults_match(cell: type, config: type, renames: Mapping[str, s
 def cli_config(monkeypatch: pytest.MonkeyPatch, args: list[str], target: str) -> Any:
     """Run ``iclab ARGS`` with a tiny model and ``target`` (``module:function``, the verb's
     library entry point) patched to capture what the verb passes it; return the first
-    argument that is a dataclass instance (the config)."""
+    argument that is an instance of a dataclass named ``*Config`` (the config)."""
     module, name = target.split(":")
     seen: dict[str, Any] = {}
 
@@ -87,6 +87,7 @@ def cli_config(monkeypatch: pytest.MonkeyPatch, args: list[str], target: str) ->
     monkeypatch.setattr(iclab.models, "load_model", lambda *a, **k: tiny)
     result = CliRunner().invoke(app, args)
     assert isinstance(result.exception, Captured), (result.output, result.exception)
-    configs = [v for v in seen["values"] if dataclasses.is_dataclass(v)]
+    configs = [v for v in seen["values"]
+               if dataclasses.is_dataclass(v) and type(v).__name__.endswith("Config")]
     assert configs, f"{target} got no config"
     return configs[0]

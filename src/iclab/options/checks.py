@@ -10,6 +10,11 @@ from iclab.errors import IclabError
 from iclab.options.lists import int_list  # noqa: F401  (re-exported: checks' users parse with it)
 
 
+FLORES_DEV_HELP = ("FLORES dev directory (eng_Latn.dev, ...): devtest stays whole as the test "
+                   "set, dev lines fill the demonstration pool (the where-ICL paper's split; "
+                   "default $ICLAB_FLORES_DEV).")
+
+
 def check_template(name: str) -> None:
     """Raise PromptError for an unknown prompt preset (empty: the analysis's default)."""
     from iclab.prompts.templates import get_template

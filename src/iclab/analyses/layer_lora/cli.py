@@ -9,6 +9,9 @@ from typing import Any, Optional
 
 import typer
 
+from iclab.analyses.layer_lora.config import LayerLoraConfig
+from iclab.options.defaults import given, with_default
+from iclab.options.checks import FLORES_DEV_HELP
 from iclab.options.lists import int_list
 from iclab.options.device import device_option, dtype_option, load_kwargs
 
@@ -46,30 +49,43 @@ def find_masking(out: Path, masking: str) -> tuple[dict[str, Any] | None, Path]:
     return None, out
 
 
+C = LayerLoraConfig  # whose defaults the options below quote
+
+
 def layer_lora_command(
     model: str = typer.Option("smollm2-135m", "--model", "-m", help="Model spec."),
     task: str = typer.Option("word-sentiment", "--task", "-t", help="Task name or spec."),
     layers: str = typer.Option("", help="Comma-separated 0-based layers (default: all)."),
     every: int = typer.Option(0, help="Adapt every N-th layer (0, N, 2N, ...) instead."),
-    preset: str = typer.Option("iclab", "--preset", help="iclab (default) or paper: train on "
-                               "Q:{src}\\nA:{tgt}<eos> with loss on the whole sequence, 400 "
-                               "pairs, batch 32 (translation; docs/FIDELITY.md)."),
-    n_train: Optional[int] = typer.Option(None, help="Training pairs (first of the train "
-                                          "split; default 32, paper 400)."),
-    n_test: int = typer.Option(24, help="Zero-shot test queries."),
-    epochs: Optional[int] = typer.Option(None, help="Passes over the training pairs "
-                                         "(default 3)."),
-    max_steps: int = typer.Option(0, help="Optimizer steps (0: use --epochs)."),
-    batch_size: Optional[int] = typer.Option(None, help="Pairs per step (default 8; "
-                                             "paper: 32)."),
-    lr: float = typer.Option(1e-4, help="Learning rate (paper: 1e-4, for full-size runs; "
-                             "short CPU runs of ~30 steps need ~1e-3, see FINDINGS.md)."),
-    r: int = typer.Option(8, help="LoRA rank (paper: 8)."),
-    alpha: float = typer.Option(32.0, help="LoRA alpha (paper: 32)."),
-    dropout: float = typer.Option(0.05, help="LoRA dropout (paper: 0.05)."),
-    seed: int = typer.Option(0, help="Training / adapter seed."),
-    module: str = typer.Option("", help="Output projection under layers.L (default: resolved)."),
-    template: str = typer.Option("", help="Prompt preset (default: the paper's for its tasks)."),
+    preset: Optional[str] = typer.Option(
+        None, "--preset", help=with_default(
+            "iclab or paper: train on Q:{src}\\nA:{tgt}<eos> with loss on the whole sequence, "
+            "400 pairs, batch 32, early stopping on the dev split (translation; "
+            "docs/FIDELITY.md); options given beside it override it.", C, "preset")),
+    n_train: Optional[int] = typer.Option(None, help=with_default(
+        "Training pairs (first of the train split; paper 400).", C, "n_train")),
+    n_test: Optional[int] = typer.Option(None, help=with_default("Zero-shot test queries.",
+                                                                 C, "n_test")),
+    epochs: Optional[int] = typer.Option(None, help=with_default(
+        "Passes over the training pairs.", C, "epochs")),
+    max_steps: Optional[int] = typer.Option(None, help="Optimizer steps (default: --epochs)."),
+    batch_size: Optional[int] = typer.Option(None, help=with_default(
+        "Pairs per step (paper: 32).", C, "batch_size")),
+    lr: Optional[float] = typer.Option(None, help=with_default(
+        "Learning rate (paper: 1e-4, for full-size runs; short CPU runs of ~30 steps need "
+        "~1e-3, see FINDINGS.md).", C, "lr")),
+    r: Optional[int] = typer.Option(None, help=with_default("LoRA rank (paper: 8).", C, "r")),
+    alpha: Optional[float] = typer.Option(None, help=with_default("LoRA alpha (paper: 32).",
+                                                                  C, "alpha")),
+    dropout: Optional[float] = typer.Option(None, help=with_default(
+        "LoRA dropout (paper: 0.05).", C, "dropout")),
+    seed: Optional[int] = typer.Option(None, help=with_default("Training / adapter seed.",
+                                                               C, "seed")),
+    module: Optional[str] = typer.Option(None, help="Output projection under layers.L "
+                                         "(default: resolved from the model)."),
+    template: Optional[str] = typer.Option(None, help="Prompt preset (default: the paper's "
+                                           "for its tasks)."),
+    flores_dev: Optional[str] = typer.Option(None, "--flores-dev", help=FLORES_DEV_HELP),
     masking: str = typer.Option("", help="`iclab layers` summary.json (or dir) to draw beside."),
     out: str = typer.Option("runs/layer-lora", "--out", "-o", help="Output directory."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line."),
@@ -79,12 +95,7 @@ def layer_lora_command(
     """LoRA on one layer's attention output projection, per layer; zero-shot score vs layer."""
     from tqdm import tqdm
 
-    from iclab.analyses.layer_lora.run import (
-        LayerLoraConfig,
-        run_layer_lora,
-        summarize,
-        write_outputs,
-    )
+    from iclab.analyses.layer_lora.run import run_layer_lora, summarize, write_outputs
     from iclab.data import load_task
     from iclab.engine import Engine
     from iclab.models import load_model
@@ -95,15 +106,13 @@ def layer_lora_command(
         raise typer.BadParameter("--every must be >= 0")
     chosen = parse_layers(layers, every)
     masking_summary, out_dir = find_masking(Path(out), masking)
-    if preset not in ("iclab", "paper"):
+    if preset not in (None, "iclab", "paper"):
         raise typer.BadParameter(f"unknown preset {preset!r}; choose iclab or paper",
                                  param_hint="--preset")
-    given = {k: v for k, v in {"n_train": n_train, "epochs": epochs,
-                               "batch_size": batch_size}.items() if v is not None}
     make = LayerLoraConfig.paper if preset == "paper" else LayerLoraConfig
-    settings = dict(n_test=n_test, max_steps=max_steps or None, lr=lr, r=r, alpha=alpha,
-                    dropout=dropout, seed=seed, module=module or None,
-                    template=template or None, **given)
+    settings = given(n_train=n_train, n_test=n_test, epochs=epochs, max_steps=max_steps,
+                     batch_size=batch_size, lr=lr, r=r, alpha=alpha, dropout=dropout, seed=seed,
+                     module=module or None, template=template or None)
     make(layers=chosen, **settings)  # validates every option before the model loads
     check_template(template)
     check_task_names([task])
@@ -114,7 +123,7 @@ def layer_lora_command(
     cfg = make(layers=chosen, **settings)  # type: ignore[arg-type]
     total = len(chosen) if chosen is not None else engine.n_layers
     with tqdm(total=total, desc="layer-lora", unit="layer", disable=None) as bar:
-        rows = run_layer_lora(engine, load_task(task), cfg, progress=bar.update,
+        rows = run_layer_lora(engine, load_task(task, flores_dev=flores_dev), cfg, progress=bar.update,
                               model_name=model)
     summary = summarize(rows)
     written = write_outputs(rows, summary, cfg, out_dir, masking_summary)
