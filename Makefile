@@ -86,8 +86,9 @@ test: setup
 	sh scripts/install-chromium.sh
 	$(BIN)/python -m pytest
 
+# Unit tests only: no bundled real model, nothing slow, no browser (about a tenth of `make test`).
 test-fast: setup
-	$(BIN)/python -m pytest -m "not integration"
+	$(BIN)/python -m pytest -m "not integration and not slow and not browser"
 
 clean-venv:
 	rm -rf $(VENV) .venv-lock .venv-latest .venv-oldest

@@ -10,6 +10,7 @@ from iclab.runs import load_results
 from iclab.runs.store import ResultStore
 
 
+@pytest.mark.slow
 def test_demo_runs_every_analysis_and_reports(tmp_path):
     model_dir = tmp_path / "tiny"
     tiny_model("llama", seed=1).save_pretrained(model_dir)

@@ -29,6 +29,7 @@ def test_models_lists_bundled():
     assert "Cache (" in result.stdout
 
 
+@pytest.mark.slow
 def test_bad_model_is_one_line_error():
     proc = subprocess.run(
         [sys.executable, "-c", "from iclab.cli import run; run()", "models", "check", "nosuch"],

@@ -50,6 +50,7 @@ def _check_one_pass_equals_separate(engine, task, n):
     np.testing.assert_allclose(one_pass, separate, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_one_pass_equals_separate_prefix_runs_tiny(tiny_engine):
     _check_one_pass_equals_separate(tiny_engine, _task(), 10)
 
@@ -98,6 +99,7 @@ def test_position_metrics_and_smoothing():
     np.testing.assert_allclose(moving_average(np.array([1.0, 3.0, 5.0, 7.0]), 2), [1, 2, 4, 6])
 
 
+@pytest.mark.slow
 def test_run_summary_and_outputs(tiny_engine, tmp_path):
     cfg = CurvesConfig(settings=("default", "random"), repeats=4, demos=6, final_window=2)
     res = run_curves(tiny_engine, _task(), cfg, "tiny")

@@ -38,6 +38,7 @@ def test_checkpoint_names_and_errors(tmp_path):
         from_directory(tmp_path)
 
 
+@pytest.mark.slow
 def test_grid_competition_and_resume(series, tmp_path, monkeypatch):
     root, cks = series
     assert [c.step for c in cks] == [0, 15, 40, 80] and from_directory(root) == [

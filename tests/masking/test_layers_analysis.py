@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import torch
 
 from iclab.analyses.layers.run import (
@@ -79,6 +81,7 @@ def test_masked_decoding_matches_engine_generate():
         assert ours == ref.text.strip()
 
 
+@pytest.mark.slow
 def test_sweep_points_decoded_in_one_batch_equal_alone():
     """All points of a sweep decoded together (each row masked from its own layer, rows
     stopping at different steps) give each point's own greedy text."""

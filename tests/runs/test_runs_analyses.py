@@ -19,6 +19,7 @@ def tiny_dir(tiny_dir_of):
     return tiny_dir_of("llama", seed=5)
 
 
+@pytest.mark.slow
 def test_curves_cells_match_run_curves(tiny_dir, tmp_path):
     config = write_config(tmp_path, f"""\
 analysis: curves

@@ -86,6 +86,7 @@ def test_dry_run_needs_no_out_but_a_run_does(tmp_path):
     assert res.returncode != 0 and "--out" in res.stderr
 
 
+@pytest.mark.slow
 def test_paper_run_configs_dry_run():
     from pathlib import Path
 

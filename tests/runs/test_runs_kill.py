@@ -7,6 +7,8 @@ uninterrupted run's.
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import random
 import signal
@@ -74,6 +76,7 @@ def _kill_when(proc: subprocess.Popen, out: Path, at_least: int, delay: float) -
     return len(_snapshot(out))
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_then_resume_equals_uninterrupted(reference_run,
                                                                    tmp_path) -> None:
     config, reference = reference_run

@@ -31,6 +31,7 @@ def _failed(out) -> list[tuple[str, str]]:
         return sorted((f["cell_id"], f["error"].split(":")[0]) for f in store.failures())
 
 
+@pytest.mark.slow
 def test_ray_executor_matches_local_executor(tmp_path) -> None:
     config = write_config(tmp_path, GRID)
     local = run_config(config, tmp_path / "local", progress=False)
