@@ -30,10 +30,8 @@ import torch
 
 from iclab.data import load_task
 from iclab.data.types import Task
-from iclab.engine.generate import cut_at_stop
-from iclab.engine.kv import select_rows
-from iclab.engine.layer_sweep import SweepPoint, fork_cache, layer_sweep, pad_rows, sweep_batches
-from iclab.engine.masking import ContextMask, RowMask, mask_context, parse_parts, row_mask
+from iclab.engine.layer_sweep import SweepPoint, layer_sweep, pad_rows, sweep_batches
+from iclab.engine.masking import ContextMask, parse_parts, row_mask
 from iclab.engine.plan import first_text_token
 from iclab.errors import IclabError
 from iclab.metrics.execution import SandboxConfig, check_program, run_program
@@ -207,78 +205,6 @@ def _classify_rows(engine: Any, targets: Sequence[int], firsts: Sequence[Sequenc
     return out
 
 
-def _decode(engine: Any, point: SweepPoint, cfg: LayersConfig) -> str:
-    """Greedy continuation of one sweep point alone, the mask active at every step (the
-    point's cache is forked, not extended). :func:`_decode_points` decodes many at once."""
-    eos = engine.tokenizer.eos_token_id
-    eos_ids = set(eos) if isinstance(eos, (list, tuple)) else {eos}
-    hidden, ids = point.hidden[:, -1], []  # (1, H)
-    cache = fork_cache(point.cache)
-    with torch.inference_mode(), mask_context(engine.model, point.mask):
-        for _ in range(cfg.max_new_tokens):
-            nxt = int(engine.adapter.logits(hidden).argmax(-1))
-            if nxt in eos_ids:
-                break
-            ids.append(nxt)
-            text = engine.tokenizer.decode(ids, skip_special_tokens=True)
-            if cut_at_stop(text, cfg.stop, False) is not None:
-                break
-            step = torch.tensor([[nxt]], device=point.hidden.device)
-            hidden = engine.adapter.hidden(step, cache)[:, -1]
-    text = engine.tokenizer.decode(ids, skip_special_tokens=True)
-    cut = cut_at_stop(text, cfg.stop, False)
-    return (text if cut is None else text[:cut]).strip()
-
-
-def _decode_points(engine: Any, points: Sequence[SweepPoint], cfg: LayersConfig) -> list[str]:
-    """Greedy continuations of every point of one prompt's sweep, decoded as one batch.
-
-    Row i is point i, masked from its own layer (``RowMask.from_layer``) at every step, so
-    each row equals :func:`_decode` of its point alone; the model's weights and the output
-    embedding are read once per step for all points instead of once per point.
-    """
-    eos = engine.tokenizer.eos_token_id
-    eos_ids = set(eos) if isinstance(eos, (list, tuple)) else {eos}
-    rows = [RowMask(pt.mask.rows[0].blocked, pt.mask.rows[0].rows_from, pt.from_layer)
-            for pt in points]
-    sink, self_visible = points[0].mask.sink, points[0].mask.self_visible
-    cache = fork_cache(points[0].cache)
-    for i, layer in enumerate(cache.layers):
-        if getattr(layer, "is_initialized", False) and layer.keys is not None:
-            layer.keys = torch.cat([pt.cache.layers[i].keys for pt in points])
-            layer.values = torch.cat([pt.cache.layers[i].values for pt in points])
-    hidden = torch.cat([pt.hidden[:, -1] for pt in points])  # (P, H)
-    outs: list[list[int]] = [[] for _ in points]
-    active = list(range(len(points)))
-    with torch.inference_mode():
-        for step in range(cfg.max_new_tokens):
-            nxt = engine.adapter.logits(hidden).argmax(-1)  # (A,)
-            keep = []
-            for a, i in enumerate(active):
-                token = int(nxt[a])
-                if token in eos_ids:
-                    continue
-                outs[i].append(token)
-                text = engine.tokenizer.decode(outs[i], skip_special_tokens=True)
-                if cut_at_stop(text, cfg.stop, False) is None:
-                    keep.append(a)
-            if not keep or step == cfg.max_new_tokens - 1:
-                break
-            if len(keep) < len(active):
-                select_rows(cache, torch.tensor(keep, device=hidden.device))
-            active = [active[a] for a in keep]
-            mask = ContextMask(points[0].mask.from_layer, tuple(rows[i] for i in active), sink,
-                               self_visible)  # type: ignore[arg-type]
-            with mask_context(engine.model, mask):
-                hidden = engine.adapter.hidden(nxt[keep][:, None], cache)[:, -1]
-    texts = []
-    for ids in outs:
-        text = engine.tokenizer.decode(ids, skip_special_tokens=True)
-        cut = cut_at_stop(text, cfg.stop, False)
-        texts.append((text if cut is None else text[:cut]).strip())
-    return texts
-
-
 def _score_outputs(metric: str, outputs: Sequence[Any], prompts: Sequence[Prompt],
                    task: Task, cfg: LayersConfig) -> dict[str, float]:
     """The metric (and extras) of one layer's outputs over all prompts."""
@@ -305,8 +231,9 @@ def sweep_mask(engine: Any, prompts: Sequence[Prompt], task: Task, mask: str,
 
     Classification prompts sweep many at a time (right-padded rows, batches within the
     engine's ``BatchLimits``: ``rows`` rows and ``cache_tokens`` padded tokens), so each
-    point runs every prompt of a batch in one forward; generation sweeps one prompt at a
-    time and decodes all of its points together.
+    point runs every prompt of a batch in one forward; generation runs
+    :meth:`iclab.engine.Engine.generate_sweep` (the points of many prompts decoded together,
+    the mask active at every step).
     """
     metric = task_metric(task)
     outs: dict[int, list[Any]] = {}
@@ -332,16 +259,13 @@ def sweep_mask(engine: Any, prompts: Sequence[Prompt], task: Task, mask: str,
                         row[i] = v
             if progress is not None:
                 progress(len(batch))
-    else:
-        for prompt, rm in zip(prompts, masks):
-            ids = torch.tensor([list(prompt.input_ids)], device=device)  # (1, T)
-            with torch.inference_mode():  # every layer's point decoded in one batch
-                done = list(layer_sweep(engine.model, ids, ContextMask(
-                    0, (rm,), sink, cfg.self_visible)))  # type: ignore[arg-type]
-                for point, out in zip(done, _decode_points(engine, done, cfg)):
-                    outs.setdefault(point.from_layer, []).append(out)
-            if progress is not None:
-                progress(1)
+    else:  # every prompt x layer point decoded by the engine, many at once
+        cmask = ContextMask(0, tuple(masks), sink, cfg.self_visible)  # type: ignore[arg-type]
+        gens = engine.generate_sweep(prompts, cmask, max_new_tokens=cfg.max_new_tokens,
+                                     stop=cfg.stop, progress=progress)
+        for per_layer in gens:
+            for layer, g in per_layer.items():
+                outs.setdefault(layer, []).append(g.text.strip())
     return {layer: _score_outputs(metric, o, prompts, task, cfg)
             for layer, o in sorted(outs.items())}
 

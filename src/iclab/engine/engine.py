@@ -9,9 +9,11 @@ from iclab.engine.adapter import HeadAdapter, head_adapter
 from iclab.engine.calibrate import calibrate, content_free_probs
 from iclab.engine.curves import label_curves, label_mass
 from iclab.engine.generate import GenConfig, greedy_generate
+from iclab.engine.masking import ContextMask
 from iclab.engine.plan import check_distinct_choices, encode_continuation, scored_tokens
 from iclab.engine.run import BatchLimits
 from iclab.engine.score import Over, RawScores, score_token_choices
+from iclab.engine.sweep_generate import sweep_generate
 from iclab.engine.types import (
     ChoiceScores,
     CurveScores,
@@ -142,6 +144,39 @@ class Engine:
                                self.limits, self.max_length, progress)
         return [Generation(text, ids, tops, stopped, p.target)  # type: ignore[arg-type]
                 for p, (text, ids, tops, stopped) in zip(prompts, outs)]
+
+    def generate_sweep(self, prompts: Sequence[Prompt], mask: ContextMask,
+                       layers: Sequence[int] | None = None, max_new_tokens: int = 256,
+                       stop: Sequence[str] = (), top_k: int = 0,
+                       skip_leading_whitespace: bool = False,
+                       progress: Progress = None) -> list[dict[int, Generation]]:
+        """Greedy continuations of every prompt with its context masked from each layer.
+
+        The generation half of a layer sweep (Sia et al., 2024): for each prompt and each
+        first masked layer L, the continuation with ``mask`` active from L at every step
+        (prompt and generated tokens), equal to :meth:`generate` of that prompt under
+        ``mask_context(model, mask.at(L))``. Points of many prompts decode together on the
+        packed path of :meth:`generate` (see :mod:`iclab.engine.sweep_generate`).
+
+        Args:
+            prompts: the prompts.
+            mask: ``rows`` holds one :class:`~iclab.engine.masking.RowMask` per prompt (or
+                one for all); its ``sink`` and ``self_visible`` apply; ``from_layer`` is
+                ignored.
+            layers: first masked layers to decode (default 0..n_layers; n_layers masks
+                nothing).
+            max_new_tokens, stop, top_k, skip_leading_whitespace: as :meth:`generate`.
+            progress: called with the number of prompts finished after each batch.
+
+        Returns:
+            Per prompt, ``{first masked layer: Generation}``.
+        """
+        cfg = GenConfig(max_new_tokens, tuple(stop), top_k, skip_leading_whitespace)
+        outs = sweep_generate(self.adapter, self.tokenizer, [p.input_ids for p in prompts],
+                              mask, cfg, layers, self.limits, self.max_length, progress)
+        return [{layer: Generation(text, ids, tops, stopped, p.target)  # type: ignore[arg-type]
+                 for layer, (text, ids, tops, stopped) in sorted(per.items())}
+                for p, per in zip(prompts, outs)]
 
     def activations(self, prompts: Sequence[Prompt | Sequence[int]], position: int = -1
                     ) -> Activations:
