@@ -7,9 +7,11 @@ Usage::
     python benchmarks/gpu.py --small --models llama-1b --json
 
 Models: gemma3-270m, llama-1b, pythia-1.4b, llama-7b (:mod:`shapes`; weights random, since
-speed and exactness depend on the shapes only); ``--small`` shrinks them (hidden 256, 4 layers)
-and the workload. Tokenizer: the bundled gemma-3-270m's (262,144 ids; every model gets that
-vocabulary). Data through the task registry: glue-sst2 (``metaicl-minimal``, seed 13) for
+speed and exactness depend on the shapes only); ``--small`` shrinks them
+(hidden 512, 8 layers) and the workload. Tokenizer: the bundled gemma-3-270m's (262,144 ids;
+every model gets that vocabulary); with ``--small`` the bundled SmolLM2's (49,152 ids), so the
+small bodies keep a weight comparable to the output head's, as the real shapes do (see
+:mod:`shapes`). Data through the task registry: glue-sst2 (``metaicl-minimal``, seed 13) for
 scoring, sweeps and agreement; FLORES en→fr (``qa-translation``, shared demonstrations) for
 generation. Per model it reports:
 
@@ -44,7 +46,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from shapes import SHAPES, build, non_embedding_params, shape  # noqa: E402
+from shapes import SHAPES, build, default_tokenizer, non_embedding_params, shape  # noqa: E402
 
 FULL = dict(shots=16, queries=512, gen_prompts=32, gen_shots=16, new_tokens=32,
             sweep_prompts=32, agree_queries=512, hf_batch=16, repeats=3)
@@ -186,6 +188,7 @@ def bench_model(name: str, tok: Any, data: dict[str, Any], cfg: dict[str, Any], 
     out = {
         "shape": shape(name, small),
         "non_embedding_params": n_params,
+        "head_params": int(model.get_output_embeddings().weight.numel()),
         "score_s": round(score_s, 4), "hf_score_s": round(hf_s, 4),
         "score_speedup_vs_hf": round(hf_s / score_s, 2),
         "score_agreement_vs_hf": round(sum(a == b for a, b in zip(
@@ -231,7 +234,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.queries:  # caps every prompt count (a quick check of the whole pipeline)
         for key in ("queries", "gen_prompts", "sweep_prompts", "agree_queries"):
             cfg[key] = min(cfg[key], args.queries) if key != "queries" else args.queries
-    tok = load_tokenizer("gemma-3-270m")
+    tok = load_tokenizer(default_tokenizer(args.small))
     data = load_data(tok, cfg)
     peak = matmul_peak(dtype, device)
     models = {}
@@ -240,6 +243,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"{name}: {json.dumps(models[name])}", file=sys.stderr)
     return {"device": torch.cuda.get_device_name() if device == "cuda" else
             f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)",
+            "tokenizer": default_tokenizer(args.small), "threads": torch.get_num_threads(),
             "dtype": str(dtype).removeprefix("torch."), "peak_dtype": str(dtype).removeprefix("torch."),
             "peak_flops": round(peak), "small": args.small,
             "workload": cfg, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "best_s": round(min(times), 3),
             "prompts_per_s": round(len(prompts) / min(times), 3),
             "baseline_score": scores[len(scores) - 1]["score"],
+            "layer_scores": {layer: round(s["score"], 4) for layer, s in scores.items()},
             "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine()}
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import torch
-
 from iclab.analyses.layers.run import (
     LayersConfig,
     recognition_layer,
@@ -17,6 +15,7 @@ from iclab.analyses.layers.run import (
 from iclab.data import load_task
 from iclab.engine import Engine
 from iclab.engine.masking import ContextMask, mask_context, row_mask
+from iclab.metrics.translation import corpus_bleu, corpus_chrf
 from iclab.models.tiny import tiny_model, tiny_tokenizer
 from iclab.prompts import build_prompts
 
@@ -63,45 +62,22 @@ def test_generation_run_rows_summary_and_outputs(tmp_path):
     assert all(p.exists() and p.stat().st_size > 0 for p in paths)
 
 
-def test_masked_decoding_matches_engine_generate():
-    """Greedy text at a sweep point == the engine's own generation under the same mask."""
-    from iclab.analyses.layers.run import _decode
-    from iclab.engine.layer_sweep import layer_sweep
-
+def test_generation_sweep_equals_engine_generate_under_mask():
+    """Each layer's BLEU from sweep_mask == BLEU of the engine's own generation of every
+    prompt under the same mask (the decoding itself: tests/masking/test_sweep_generate.py)."""
     engine = _engine("gpt_neox")
     task = load_task("english-french")
-    cfg = LayersConfig(k=2, n=1, max_new_tokens=6)
-    prompt = build_prompts(task, engine.tokenizer, k=2, seed=0, limit=1)[0]
-    rm = row_mask(prompt, "examples")
-    ids = torch.tensor([prompt.input_ids])
-    for point in layer_sweep(engine.model, ids, ContextMask(0, (rm,)), layers=[0, 2]):
-        ours = _decode(engine, point, cfg)
-        with mask_context(engine.model, point.mask):
-            ref = engine.generate([prompt], max_new_tokens=6, stop=("Q:",))[0]
-        assert ours == ref.text.strip()
-
-
-@pytest.mark.slow
-def test_sweep_points_decoded_in_one_batch_equal_alone():
-    """All points of a sweep decoded together (each row masked from its own layer, rows
-    stopping at different steps) give each point's own greedy text."""
-    from iclab.analyses.layers.run import _decode, _decode_points
-    from iclab.engine.layer_sweep import layer_sweep
-
-    for arch in ("llama", "gemma3"):
-        engine = _engine(arch)
-        task = load_task("english-french")
-        prompt = build_prompts(task, engine.tokenizer, k=3, seed=1, limit=1)[0]
-        ids = torch.tensor([prompt.input_ids])
-        for mask in ("examples", "examples,query"):
-            points = list(layer_sweep(engine.model, ids, ContextMask(0, (row_mask(prompt, mask),))))
-            alone = [_decode(engine, pt, LayersConfig(max_new_tokens=9)) for pt in points]
-            stop = next((t[1] for t in alone if len(t) > 1 and not t[1].isspace()), "Q:")
-            cfg = LayersConfig(max_new_tokens=9, stop=(stop, "Q:"))
-            alone = [_decode(engine, pt, cfg) for pt in points]
-            assert _decode_points(engine, points, cfg) == alone
-            assert len(set(alone)) > 1  # the layers' masks do change the text
-            assert len(points) == engine.model.config.num_hidden_layers + 1
+    cfg = LayersConfig(masks=("examples",), k=2, n=3, max_new_tokens=6)
+    prompts = build_prompts(task, engine.tokenizer, k=2, seed=0, limit=3, sampling="choice")
+    scores = sweep_mask(engine, prompts, task, "examples", cfg)
+    refs = [str(p.target) for p in prompts]
+    for layer in (0, 2, engine.model.config.num_hidden_layers):
+        texts = []
+        for p in prompts:
+            with mask_context(engine.model, ContextMask(layer, (row_mask(p, "examples"),))):
+                texts.append(engine.generate([p], max_new_tokens=6, stop=("Q:",))[0].text.strip())
+        assert scores[layer]["score"] == corpus_bleu(texts, refs, "where-icl").score
+        assert scores[layer]["chrf"] == pytest.approx(corpus_chrf(texts, refs))
 
 
 def test_engine_packs_again_after_a_context_mask():

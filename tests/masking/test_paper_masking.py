@@ -62,7 +62,10 @@ def test_mask_all_keeps_only_the_last_token():
 
 
 def test_paper_sink_rule():
-    llama, neox = model_for("llama"), model_for("gpt_neox")
+    from iclab.engine import Engine
+    from iclab.models.tiny import tiny_tokenizer
+
+    llama, neox = (Engine(model_for(a), tiny_tokenizer(a)) for a in ("llama", "gpt_neox"))
     assert paper_sink(llama, "examples") == 1 and paper_sink(neox, "examples") == 0
     assert paper_sink(llama, "all") == 0  # mask_all blocks <s> too
     cfg = LayersConfig.paper(masks=("examples",))

@@ -27,7 +27,12 @@ from iclab.engine.layer_sweep import SweepPoint, layer_sweep
 from iclab.engine.layouts import ATTENTION_OUTPUTS, LAYOUTS, Layout, attention_output
 from iclab.engine.masking import ContextMask, RowMask, mask_context, parse_parts, row_mask
 from iclab.engine.query_labels import paper_calibrate, paper_prior, query_label_logprobs
-from iclab.engine.plan import check_distinct_choices, encode_continuation, scored_tokens
+from iclab.engine.plan import (
+    check_distinct_choices,
+    encode_continuation,
+    first_text_token,
+    scored_tokens,
+)
 from iclab.engine.run import BatchLimits
 from iclab.engine.types import (
     ChoiceScores,
@@ -73,6 +78,7 @@ __all__ = [
     "check_distinct_choices",
     "encode_continuation",
     "finetune",
+    "first_text_token",
     "layer_sweep",
     "label_tokens",
     "layer_targets",

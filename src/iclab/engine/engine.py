@@ -10,9 +10,12 @@ from iclab.engine.calibrate import calibrate, content_free_probs
 from iclab.engine.curves import label_curves, label_mass
 from iclab.engine.generate import GenConfig, greedy_generate
 from iclab.engine.layouts import attention_output
+from iclab.engine.layer_sweep import rank_sweep
+from iclab.engine.masking import ContextMask
 from iclab.engine.plan import check_distinct_choices, encode_continuation, scored_tokens
 from iclab.engine.run import BatchLimits
 from iclab.engine.score import Over, RawScores, score_token_choices
+from iclab.engine.sweep_generate import sweep_generate
 from iclab.engine.types import (
     ChoiceScores,
     CurveScores,
@@ -144,6 +147,22 @@ class Engine:
         return [Generation(text, ids, tops, stopped, p.target)  # type: ignore[arg-type]
                 for p, (text, ids, tops, stopped) in zip(prompts, outs)]
 
+    def rank_sweep(self, sequences: Sequence[Sequence[int]],
+                   candidates: Sequence[Sequence[int]], mask: ContextMask,
+                   progress: Progress = None) -> dict[int, list[int]]:
+        """Per first masked layer L (0..n_layers), per token sequence: the index of the
+        candidate token with the highest logit at its last position, with ``mask`` (one row
+        mask per sequence) active from L; the classification half of a layer sweep, many
+        sequences per forward within this engine's ``BatchLimits`` (see
+        :func:`iclab.engine.layer_sweep.rank_sweep`)."""
+        return rank_sweep(self.adapter, sequences, candidates, mask, self.limits.rows,
+                          self.limits.cache_tokens, progress)
+
+    @property
+    def model_type(self) -> str:
+        """The (text) model's ``model_type`` (``llama``, ``gpt_neox``, ``gemma3_text``, ...)."""
+        return str(getattr(self.model.config, "model_type", ""))
+
     @property
     def n_layers(self) -> int:
         """Number of decoder layers of the (text) model."""
@@ -179,6 +198,39 @@ class Engine:
 
         return finetune(self.model, self.tokenizer, pairs, config, copy_model=copy_model,
                         eval_pairs=eval_pairs)
+
+    def generate_sweep(self, prompts: Sequence[Prompt], mask: ContextMask,
+                       layers: Sequence[int] | None = None, max_new_tokens: int = 256,
+                       stop: Sequence[str] = (), top_k: int = 0,
+                       skip_leading_whitespace: bool = False,
+                       progress: Progress = None) -> list[dict[int, Generation]]:
+        """Greedy continuations of every prompt with its context masked from each layer.
+
+        The generation half of a layer sweep (Sia et al., 2024): for each prompt and each
+        first masked layer L, the continuation with ``mask`` active from L at every step
+        (prompt and generated tokens), equal to :meth:`generate` of that prompt under
+        ``mask_context(model, mask.at(L))``. Points of many prompts decode together on the
+        packed path of :meth:`generate` (see :mod:`iclab.engine.sweep_generate`).
+
+        Args:
+            prompts: the prompts.
+            mask: ``rows`` holds one :class:`~iclab.engine.masking.RowMask` per prompt (or
+                one for all); its ``sink`` and ``self_visible`` apply; ``from_layer`` is
+                ignored.
+            layers: first masked layers to decode (default 0..n_layers; n_layers masks
+                nothing).
+            max_new_tokens, stop, top_k, skip_leading_whitespace: as :meth:`generate`.
+            progress: called with the number of prompts finished after each batch.
+
+        Returns:
+            Per prompt, ``{first masked layer: Generation}``.
+        """
+        cfg = GenConfig(max_new_tokens, tuple(stop), top_k, skip_leading_whitespace)
+        outs = sweep_generate(self.adapter, self.tokenizer, [p.input_ids for p in prompts],
+                              mask, cfg, layers, self.limits, self.max_length, progress)
+        return [{layer: Generation(text, ids, tops, stopped, p.target)  # type: ignore[arg-type]
+                 for layer, (text, ids, tops, stopped) in sorted(per.items())}
+                for p, per in zip(prompts, outs)]
 
     def activations(self, prompts: Sequence[Prompt | Sequence[int]], position: int = -1
                     ) -> Activations:

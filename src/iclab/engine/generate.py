@@ -19,6 +19,7 @@ import torch
 from iclab.engine.adapter import HeadAdapter
 from iclab.engine.kv import Prefix, batch_cache, common_prefix_len, prefill, select_rows
 from iclab.engine.packed import full_cache, layout, packed_attention, packed_rows, segments
+from iclab.engine.packed_mask import PackedBlocks
 from iclab.engine.run import BatchLimits, group_by_prefix, packing_works
 from iclab.engine.types import EngineError, TopToken
 
@@ -44,7 +45,7 @@ class GenConfig:
 
 
 @dataclass
-class _Live:
+class Live:
     """A prompt being decoded."""
 
     index: int
@@ -76,8 +77,8 @@ def greedy_generate(adapter: HeadAdapter, tokenizer: Any, prompts: Sequence[Sequ
         if max_length is not None and len(p) >= max_length:
             raise EngineError(f"prompt {i} has {len(p)} tokens, at or over the model's context "
                               f"window of {max_length}")
-    eos = _eos_ids(tokenizer) if config.stop_at_eos else set()
-    results: dict[int, _Live] = {}
+    eos = eos_ids(tokenizer) if config.stop_at_eos else set()
+    results: dict[int, Live] = {}
     device = adapter.weight.device
     with torch.inference_mode():
         for group in group_by_prefix(prompts):
@@ -88,13 +89,13 @@ def greedy_generate(adapter: HeadAdapter, tokenizer: Any, prompts: Sequence[Sequ
             split = _packed_batches if pack else _same_length_batches
             decode = _decode_packed if pack else _decode
             for batch in split(group, prompts, p, limits):
-                live = [_Live(i, [], []) for i in batch]
+                live = [Live(i, [], []) for i in batch]
                 decode(adapter, tokenizer, prefix, [prompts[i] for i in batch], live, config,
                        eos, max_length)
                 results.update({x.index: x for x in live})
                 if progress is not None:
                     progress(len(batch))
-    return [_finish(tokenizer, results[i], config) for i in range(len(prompts))]
+    return [finish(tokenizer, results[i], config) for i in range(len(prompts))]
 
 
 def _same_length_batches(group: Sequence[int], prompts: Sequence[Sequence[int]], p: int,
@@ -124,9 +125,9 @@ def _packed_batches(group: Sequence[int], prompts: Sequence[Sequence[int]], p: i
 
 
 def _decode_packed(adapter: HeadAdapter, tokenizer: Any, prefix: Prefix,
-                   seqs: Sequence[Sequence[int]], live: list[_Live], config: GenConfig,
+                   seqs: Sequence[Sequence[int]], live: list[Live], config: GenConfig,
                    eos: set[int], max_length: int | None) -> None:
-    """Decode one batch of any lengths as packed rows, in place (fills each ``_Live``)."""
+    """Decode one batch of any lengths as packed rows, in place (fills each ``Live``)."""
     p = len(prefix)
     device = adapter.weight.device
     cache = full_cache(prefix.cache)
@@ -139,22 +140,28 @@ def _decode_packed(adapter: HeadAdapter, tokenizer: Any, prefix: Prefix,
     last = hidden[[k[-1] for k in keys]]  # (B, H): each row's last token
     limit = [config.max_new_tokens if max_length is None
              else min(config.max_new_tokens, max_length - len(s)) for s in seqs]
-    active = list(range(len(seqs)))
-    n_keys = seg.n_keys
+    packed_steps(adapter, tokenizer, cache, p, last, keys, seg.n_keys, limit, live, config, eos)
+
+
+def packed_steps(adapter: HeadAdapter, tokenizer: Any, cache: Any, p: int, last: torch.Tensor,
+                 keys: list[list[int]], n_keys: int, limit: Sequence[int], live: list[Live],
+                 config: GenConfig, eos: set[int], blocks: PackedBlocks | None = None) -> None:
+    """Greedy decoding steps of packed rows, in place (fills each ``Live``).
+
+    Args:
+        cache: batch-1 cache of the shared prefix (``p`` tokens) then every row's own keys.
+        last: (B, H) each row's last hidden state (predicting its first new token).
+        keys: per row, the indices (among the non-prefix keys) of its keys so far, in order
+            (slot ``i`` is position ``p + i``); extended here.
+        n_keys: non-prefix keys in the cache.
+        limit: per row, the most new tokens.
+        blocks: per-row context masks (layer sweeps), or None.
+    """
+    active = list(range(len(live)))
+    device = last.device
     while active:
-        v, t = _next_tokens(adapter, last, config.top_k)  # (A, k)
-        keep = []
-        firsts = t[:, 0].tolist()
-        for a, b in enumerate(active):
-            row = live[b]
-            row.ids.append(firsts[a])
-            if config.top_k and v is not None:
-                row.tops.append(tuple(zip(t[a].tolist(), v[a].tolist())))
-            row.stopped = _stop_reason(tokenizer, row.ids, config, eos)
-            if not row.stopped and len(row.ids) >= limit[b]:
-                row.stopped = "length"
-            if not row.stopped:
-                keep.append(a)
+        v, t = next_tokens(adapter, last, config.top_k)  # (A, k)
+        keep = advance(tokenizer, live, active, t, v, limit, config, eos)
         active = [active[a] for a in keep]
         if not active:
             return
@@ -164,14 +171,36 @@ def _decode_packed(adapter: HeadAdapter, tokenizer: Any, prefix: Prefix,
         step = layout(p, [[j] for j in range(len(active))],
                       [[len(keys[b]) - 1] for b in active], [keys[b] for b in active], n_keys,
                       device)
+        if blocks is not None:
+            step.block = blocks.select(active)
         nxt = t[keep, 0][None]  # (1, A)
         with packed_attention(adapter.model, step):
             last = adapter.hidden(nxt, cache, position_ids=step.positions[None])[0]
 
 
+def advance(tokenizer: Any, live: Sequence[Live], active: Sequence[int], t: torch.Tensor,
+            v: torch.Tensor | None, limit: Sequence[int], config: GenConfig, eos: set[int]
+            ) -> list[int]:
+    """Append each active row's next token (``t[a, 0]`` for ``live[active[a]]``) and its
+    top-k, set its stop reason; return the indices ``a`` of the rows that go on."""
+    keep = []
+    firsts = t[:, 0].tolist()
+    for a, b in enumerate(active):
+        row = live[b]
+        row.ids.append(firsts[a])
+        if config.top_k and v is not None:
+            row.tops.append(tuple(zip(t[a].tolist(), v[a].tolist())))
+        row.stopped = _stop_reason(tokenizer, row.ids, config, eos)
+        if not row.stopped and len(row.ids) >= limit[b]:
+            row.stopped = "length"
+        if not row.stopped:
+            keep.append(a)
+    return keep
+
+
 def _decode(adapter: HeadAdapter, tokenizer: Any, prefix: Prefix, seqs: Sequence[Sequence[int]],
-            live: list[_Live], config: GenConfig, eos: set[int], max_length: int | None) -> None:
-    """Decode one equal-length batch in place (fills each ``_Live``)."""
+            live: list[Live], config: GenConfig, eos: set[int], max_length: int | None) -> None:
+    """Decode one equal-length batch in place (fills each ``Live``)."""
     p = len(prefix)
     device = adapter.weight.device
     cache = batch_cache(prefix, len(seqs), adapter)
@@ -182,7 +211,7 @@ def _decode(adapter: HeadAdapter, tokenizer: Any, prefix: Prefix, seqs: Sequence
         limit = min(limit, max_length - len(seqs[0]))
     for step in range(limit):
         hidden = adapter.hidden(step_ids, cache)[:, -1]  # (B, H)
-        v, t = _next_tokens(adapter, hidden, config.top_k)  # (B, k)
+        v, t = next_tokens(adapter, hidden, config.top_k)  # (B, k)
         nxt = t[:, 0]
         keep = []
         for b, j in enumerate(active):
@@ -205,7 +234,7 @@ def _decode(adapter: HeadAdapter, tokenizer: Any, prefix: Prefix, seqs: Sequence
         live[j].stopped = "length"
 
 
-def _next_tokens(adapter: HeadAdapter, hidden: torch.Tensor, top_k: int
+def next_tokens(adapter: HeadAdapter, hidden: torch.Tensor, top_k: int
                  ) -> tuple[torch.Tensor | None, torch.Tensor]:
     """Greedy next tokens as (top-k log-probs (R, k) or None, top-k ids (R, k)); without
     ``top_k`` only the argmax is computed (no log-sum-exp over the vocabulary)."""
@@ -227,7 +256,7 @@ def _stop_reason(tokenizer: Any, ids: list[int], config: GenConfig, eos: set[int
     return ""
 
 
-def _finish(tokenizer: Any, row: _Live, config: GenConfig
+def finish(tokenizer: Any, row: Live, config: GenConfig
             ) -> tuple[str, tuple[int, ...], tuple[tuple[TopToken, ...], ...], str]:
     """Decode the text, cut it at the stop string, and name the top-k tokens."""
     text = tokenizer.decode(row.ids, skip_special_tokens=True)
@@ -239,7 +268,7 @@ def _finish(tokenizer: Any, row: _Live, config: GenConfig
     return text, tuple(row.ids), tops, row.stopped or "length"
 
 
-def _eos_ids(tokenizer: Any) -> set[int]:
+def eos_ids(tokenizer: Any) -> set[int]:
     """End-of-sequence token ids of a tokenizer."""
     eos = getattr(tokenizer, "eos_token_id", None)
     if eos is None:

@@ -6,6 +6,10 @@ prefix's; the first forward of the batch concatenates new states onto them, whic
 fresh tensors, so the prefix stays intact for the next batch. Layer objects are copied with
 :func:`copy.copy`, so per-layer state such as a sliding-window layer's ``cumulative_length``
 (Gemma 3) is carried over and then advanced independently.
+
+Packed decoding (one batch-1 cache for every row) appends a few keys per step to a long cache;
+:class:`GrowingLayer` writes them into spare capacity instead of concatenating (copying) the
+whole cache at every step and layer.
 """
 
 from __future__ import annotations
@@ -16,8 +20,40 @@ from typing import Any, Sequence
 
 import torch
 from transformers import DynamicCache
+from transformers.cache_utils import DynamicLayer
 
 from iclab.engine.adapter import HeadAdapter
+
+
+class GrowingLayer(DynamicLayer):
+    """A dynamic cache layer that appends in place into spare capacity.
+
+    ``keys``/``values`` are views of the first ``seq_len`` positions of a larger buffer; when
+    it is full, the buffer doubles (one copy). The states it starts from (e.g. a shared
+    prefix's) are copied into the first buffer, never written to.
+    """
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any,
+               **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """Append the new states; return all states so far (views)."""
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        n, new = self.get_seq_length(), key_states.shape[-2]
+        buf_k: torch.Tensor | None = getattr(self, "_buf_k", None)
+        if buf_k is None or n + new > buf_k.shape[-2]:
+            cap = max(64, 2 * (n + new))
+            shape = (*key_states.shape[:-2], cap, key_states.shape[-1])
+            buf_k, buf_v = key_states.new_empty(shape), value_states.new_empty(
+                (*value_states.shape[:-2], cap, value_states.shape[-1]))
+            if n:
+                buf_k[..., :n, :] = self.keys
+                buf_v[..., :n, :] = self.values
+            self._buf_k, self._buf_v = buf_k, buf_v
+        self._buf_k[..., n:n + new, :] = key_states
+        self._buf_v[..., n:n + new, :] = value_states
+        self.keys = self._buf_k[..., :n + new, :]
+        self.values = self._buf_v[..., :n + new, :]
+        return self.keys, self.values
 
 
 def common_prefix_len(seqs: Sequence[Sequence[int]]) -> int:

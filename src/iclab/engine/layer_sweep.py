@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import torch
 from transformers import DynamicCache
@@ -177,4 +177,40 @@ def sweep_batches(lengths: Sequence[int], max_rows: int, max_tokens: int) -> lis
             out[-1].append(i)
         else:
             out.append([i])
+    return out
+
+
+def rank_sweep(adapter: Any, sequences: Sequence[Sequence[int]],
+               candidates: Sequence[Sequence[int]], mask: ContextMask, max_rows: int,
+               max_tokens: int, progress: Callable[[int], None] | None = None
+               ) -> dict[int, list[int]]:
+    """Per first masked layer L (0..n_layers), per sequence: the index of the candidate token
+    with the highest logit at the sequence's last position, with ``mask`` active from L.
+
+    ``mask.rows`` holds one row mask per sequence; its sink and ``self_visible`` apply to
+    every point. Sequences sweep many at a time as right-padded rows (:func:`sweep_batches`:
+    at most ``max_rows`` rows and ``max_tokens`` padded tokens), each point one forward of the
+    batch; only the candidate rows of the output head are projected.
+    """
+    model = adapter.model
+    device = adapter.weight.device
+    out: dict[int, list[int]] = {}
+    for batch in sweep_batches([len(s) for s in sequences], max_rows, max_tokens):
+        ids = pad_rows([sequences[i] for i in batch], device)  # (B, T)
+        lengths = [len(sequences[i]) for i in batch]
+        cmask = ContextMask(0, tuple(mask.rows[i] for i in batch), mask.sink, mask.self_visible)
+        union = sorted({t for i in batch for t in candidates[i]})
+        col = {t: j for j, t in enumerate(union)}
+        with torch.inference_mode():
+            for point in layer_sweep(model, ids, cmask, lengths=lengths):
+                rows = torch.arange(len(batch), device=point.hidden.device)
+                at = torch.tensor([n - 1 - point.start for n in lengths], device=rows.device)
+                logits = adapter.logits(point.hidden[rows, at],
+                                        rows=torch.tensor(union, device=rows.device))  # (B, U)
+                got = out.setdefault(point.from_layer, [0] * len(sequences))
+                for b, i in enumerate(batch):
+                    own = logits[b, [col[t] for t in candidates[i]]]  # (C,)
+                    got[i] = int(own.argmax())
+        if progress is not None:
+            progress(len(batch))
     return out

@@ -31,9 +31,9 @@ from typing import Any, Iterator, Sequence
 import torch
 import torch.nn.functional as F
 from transformers import AttentionInterface, DynamicCache
-from transformers.cache_utils import DynamicLayer
 from transformers.masking_utils import AttentionMaskInterface
 
+from iclab.engine.kv import GrowingLayer
 from iclab.engine.types import EngineError
 
 KEY = "iclab_packed"
@@ -61,6 +61,8 @@ class Segments:
         positions: (N,) absolute position of each packed query.
         n_keys: non-prefix keys in the cache after this forward's update.
         max_position: the largest query position (a Python int, no device sync).
+        block: context masks of the rows (:class:`iclab.engine.packed_mask.PackedBlocks`,
+            layer sweeps) or None.
     """
 
     prefix: int
@@ -73,6 +75,7 @@ class Segments:
     positions: torch.Tensor
     n_keys: int
     max_position: int
+    block: Any = None
     _row_masks: dict[Any, torch.Tensor] = field(default_factory=dict)
 
     def row_mask(self, window: int | None) -> torch.Tensor:
@@ -152,14 +155,16 @@ def full_cache(cache: Any) -> Any:
     """A batch-1 cache holding ``cache``'s states in plain (never trimmed) layers.
 
     Sliding-window cache layers keep only their last ``window - 1`` tokens, which would drop
-    other rows' tokens of a packed sequence; packed attention applies the window itself.
+    other rows' tokens of a packed sequence; packed attention applies the window itself. The
+    layers grow in place (:class:`iclab.engine.kv.GrowingLayer`): a decoding step appends its
+    rows' keys without copying the prefix's.
     """
     out = DynamicCache()
     if cache is None:
         return out
     layers = []
     for layer in cache.layers:
-        new = DynamicLayer()
+        new = GrowingLayer()
         if getattr(layer, "is_initialized", False) and layer.keys is not None:
             new.lazy_initialization(layer.keys, layer.values)
             new.keys, new.values = layer.keys, layer.values
@@ -216,6 +221,11 @@ def _attend(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Te
     pk = key.shape[2] - seg.n_keys  # prefix keys this layer holds (sliding: the last few)
     scale = scaling if scaling is not None else d ** -0.5
     window = sliding_window or getattr(module, "sliding_window", None)
+    if seg.block is not None:
+        if softcap:
+            raise EngineError("context masks on packed rows do not support attention "
+                              "soft-capping")
+        return _attend_dense(seg, query, key, value, pk, scale, window, module.layer_idx), None
     if not softcap and n * key.shape[2] <= DENSE_LIMIT:
         return _attend_dense(seg, query, key, value, pk, scale, window), None
     b, tq = seg.q_index.shape
@@ -261,14 +271,18 @@ def _prefix_visible(seg: Segments, pk: int, window: int | None,
 
 
 def _attend_dense(seg: Segments, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-                  pk: int, scale: float, window: int | None) -> torch.Tensor:
+                  pk: int, scale: float, window: int | None, layer: int = 0) -> torch.Tensor:
     """Few queries (decoding steps): one fused attention call over all keys with an explicit
-    (N, keys) mask of the prefix and each query's own row (the same softmax as the blocks)."""
+    (N, keys) mask of the prefix and each query's own row (the same softmax as the blocks),
+    less what the rows' context masks (``seg.block``) block at ``layer``."""
     own = seg.own_keys(window)  # (N, n_keys)
     pre = _prefix_visible(seg, pk, window, query.device)
     if pre is None:
         pre = torch.ones(own.shape[0], pk, dtype=torch.bool, device=own.device)
-    mask = torch.cat([pre, own], 1)[None, None]  # (1, 1, N, pk + n_keys)
+    mask = torch.cat([pre, own], 1)  # (N, pk + n_keys)
+    if seg.block is not None:
+        mask = seg.block.visible(seg, layer, pk, mask)
+    mask = mask[None, None]  # (1, 1, N, pk + n_keys)
     out = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=scale,
                                          enable_gqa=key.shape[1] != query.shape[1])
     return out.transpose(1, 2).contiguous()  # (1, N, H, D)

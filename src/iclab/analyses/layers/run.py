@@ -26,15 +26,9 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import torch
-
 from iclab.data import load_task
 from iclab.data.types import Task
-from iclab.engine.generate import cut_at_stop
-from iclab.engine.kv import select_rows
-from iclab.engine.layer_sweep import SweepPoint, fork_cache, layer_sweep, pad_rows, sweep_batches
-from iclab.engine.masking import ContextMask, RowMask, mask_context, parse_parts, row_mask
-from iclab.engine.plan import first_text_token
+from iclab.engine import ContextMask, first_text_token, parse_parts, row_mask
 from iclab.errors import IclabError
 from iclab.metrics.execution import SandboxConfig, check_program, run_program
 from iclab.metrics.translation import corpus_bleu, corpus_chrf
@@ -128,17 +122,17 @@ def mbpp_pool(task: Task, low: int, high: int) -> Task:
     return replace(task, splits={**task.splits, "train": train})
 
 
-def paper_sink(model: Any, mask: str) -> int:
+def paper_sink(engine: Any, mask: str) -> int:
     """The paper's attention sink: Llama models keep BOS visible (1), other models nothing (0);
     its "mask everything but the last token" (part ``all``) keeps nothing."""
     if "all" in parse_parts(mask):
         return 0
-    return 1 if "llama" in str(getattr(model.config, "model_type", "")).lower() else 0
+    return 1 if "llama" in engine.model_type.lower() else 0
 
 
-def resolve_sink(cfg: LayersConfig, model: Any, mask: str) -> int:
+def resolve_sink(cfg: LayersConfig, engine: Any, mask: str) -> int:
     """The sink of one mask config: ``cfg.sink``, or the paper's rule when it is None."""
-    return paper_sink(model, mask) if cfg.sink is None else cfg.sink
+    return paper_sink(engine, mask) if cfg.sink is None else cfg.sink
 
 
 def pool_split(task: Task, cfg: LayersConfig) -> str:
@@ -199,95 +193,6 @@ def _answer_tokens(engine: Any, prompt: Prompt) -> tuple[tuple[int, ...], list[i
     return leads.pop(), firsts
 
 
-def _classify_rows(engine: Any, targets: Sequence[int], firsts: Sequence[Sequence[int]],
-                   last: Sequence[int], point: SweepPoint) -> list[float]:
-    """Per batch row, 1.0 when the first text token of its target choice has the highest
-    logit at the row's last real position (``last[b]``, absolute)."""
-    union = sorted({t for f in firsts for t in f})
-    col = {t: j for j, t in enumerate(union)}
-    rows = torch.arange(len(last), device=point.hidden.device)
-    at = torch.tensor([t - point.start for t in last], device=point.hidden.device)
-    logits = engine.adapter.logits(point.hidden[rows, at],
-                                   rows=torch.tensor(union, device=point.hidden.device))  # (B, U)
-    out = []
-    for b, (target, f) in enumerate(zip(targets, firsts)):
-        own = logits[b, [col[t] for t in f]]  # (C,)
-        out.append(float(int(own.argmax()) == target))
-    return out
-
-
-def _decode(engine: Any, point: SweepPoint, cfg: LayersConfig) -> str:
-    """Greedy continuation of one sweep point alone, the mask active at every step (the
-    point's cache is forked, not extended). :func:`_decode_points` decodes many at once."""
-    eos = engine.tokenizer.eos_token_id
-    eos_ids = set(eos) if isinstance(eos, (list, tuple)) else {eos}
-    hidden, ids = point.hidden[:, -1], []  # (1, H)
-    cache = fork_cache(point.cache)
-    with torch.inference_mode(), mask_context(engine.model, point.mask):
-        for _ in range(cfg.max_new_tokens):
-            nxt = int(engine.adapter.logits(hidden).argmax(-1))
-            if nxt in eos_ids:
-                break
-            ids.append(nxt)
-            text = engine.tokenizer.decode(ids, skip_special_tokens=True)
-            if cut_at_stop(text, cfg.stop, False) is not None:
-                break
-            step = torch.tensor([[nxt]], device=point.hidden.device)
-            hidden = engine.adapter.hidden(step, cache)[:, -1]
-    text = engine.tokenizer.decode(ids, skip_special_tokens=True)
-    cut = cut_at_stop(text, cfg.stop, False)
-    return (text if cut is None else text[:cut]).strip()
-
-
-def _decode_points(engine: Any, points: Sequence[SweepPoint], cfg: LayersConfig) -> list[str]:
-    """Greedy continuations of every point of one prompt's sweep, decoded as one batch.
-
-    Row i is point i, masked from its own layer (``RowMask.from_layer``) at every step, so
-    each row equals :func:`_decode` of its point alone; the model's weights and the output
-    embedding are read once per step for all points instead of once per point.
-    """
-    eos = engine.tokenizer.eos_token_id
-    eos_ids = set(eos) if isinstance(eos, (list, tuple)) else {eos}
-    rows = [RowMask(pt.mask.rows[0].blocked, pt.mask.rows[0].rows_from, pt.from_layer)
-            for pt in points]
-    sink, self_visible = points[0].mask.sink, points[0].mask.self_visible
-    cache = fork_cache(points[0].cache)
-    for i, layer in enumerate(cache.layers):
-        if getattr(layer, "is_initialized", False) and layer.keys is not None:
-            layer.keys = torch.cat([pt.cache.layers[i].keys for pt in points])
-            layer.values = torch.cat([pt.cache.layers[i].values for pt in points])
-    hidden = torch.cat([pt.hidden[:, -1] for pt in points])  # (P, H)
-    outs: list[list[int]] = [[] for _ in points]
-    active = list(range(len(points)))
-    with torch.inference_mode():
-        for step in range(cfg.max_new_tokens):
-            nxt = engine.adapter.logits(hidden).argmax(-1)  # (A,)
-            keep = []
-            for a, i in enumerate(active):
-                token = int(nxt[a])
-                if token in eos_ids:
-                    continue
-                outs[i].append(token)
-                text = engine.tokenizer.decode(outs[i], skip_special_tokens=True)
-                if cut_at_stop(text, cfg.stop, False) is None:
-                    keep.append(a)
-            if not keep or step == cfg.max_new_tokens - 1:
-                break
-            if len(keep) < len(active):
-                select_rows(cache, torch.tensor(keep, device=hidden.device))
-            active = [active[a] for a in keep]
-            mask = ContextMask(points[0].mask.from_layer, tuple(rows[i] for i in active), sink,
-                               self_visible)  # type: ignore[arg-type]
-            with mask_context(engine.model, mask):
-                hidden = engine.adapter.hidden(nxt[keep][:, None], cache)[:, -1]
-    texts = []
-    for ids in outs:
-        text = engine.tokenizer.decode(ids, skip_special_tokens=True)
-        cut = cut_at_stop(text, cfg.stop, False)
-        texts.append((text if cut is None else text[:cut]).strip())
-    return texts
-
-
 def _score_outputs(metric: str, outputs: Sequence[Any], prompts: Sequence[Prompt],
                    task: Task, cfg: LayersConfig) -> dict[str, float]:
     """The metric (and extras) of one layer's outputs over all prompts."""
@@ -314,43 +219,28 @@ def sweep_mask(engine: Any, prompts: Sequence[Prompt], task: Task, mask: str,
 
     Classification prompts sweep many at a time (right-padded rows, batches within the
     engine's ``BatchLimits``: ``rows`` rows and ``cache_tokens`` padded tokens), so each
-    point runs every prompt of a batch in one forward; generation sweeps one prompt at a
-    time and decodes all of its points together.
+    point runs every prompt of a batch in one forward; generation runs
+    :meth:`iclab.engine.Engine.generate_sweep` (the points of many prompts decoded together,
+    the mask active at every step).
     """
     metric = task_metric(task)
     outs: dict[int, list[Any]] = {}
-    device = engine.adapter.weight.device
-    sink = resolve_sink(cfg, engine.model, mask)
+    sink = resolve_sink(cfg, engine, mask)
     masks = [row_mask(p, mask, rows=cfg.rows) for p in prompts]  # type: ignore[arg-type]
     if metric == "accuracy":
         answers = [_answer_tokens(engine, p) for p in prompts]
         seqs = [list(p.input_ids) + list(lead) for p, (lead, _) in zip(prompts, answers)]
-        limits = engine.limits
-        for batch in sweep_batches([len(x) for x in seqs], limits.rows, limits.cache_tokens):
-            ids = pad_rows([seqs[i] for i in batch], device)  # (B, T)
-            lengths = [len(seqs[i]) for i in batch]
-            cmask = ContextMask(0, tuple(masks[i] for i in batch), sink,
-                                cfg.self_visible)  # type: ignore[arg-type]
-            with torch.inference_mode():
-                for point in layer_sweep(engine.model, ids, cmask, lengths=lengths):
-                    got = _classify_rows(engine, [prompts[i].target for i in batch],  # type: ignore[misc]
-                                         [answers[i][1] for i in batch],
-                                         [n - 1 for n in lengths], point)
-                    row = outs.setdefault(point.from_layer, [None] * len(prompts))
-                    for i, v in zip(batch, got):
-                        row[i] = v
-            if progress is not None:
-                progress(len(batch))
-    else:
-        for prompt, rm in zip(prompts, masks):
-            ids = torch.tensor([list(prompt.input_ids)], device=device)  # (1, T)
-            with torch.inference_mode():  # every layer's point decoded in one batch
-                done = list(layer_sweep(engine.model, ids, ContextMask(
-                    0, (rm,), sink, cfg.self_visible)))  # type: ignore[arg-type]
-                for point, out in zip(done, _decode_points(engine, done, cfg)):
-                    outs.setdefault(point.from_layer, []).append(out)
-            if progress is not None:
-                progress(1)
+        cmask = ContextMask(0, tuple(masks), sink, cfg.self_visible)  # type: ignore[arg-type]
+        ranked = engine.rank_sweep(seqs, [firsts for _, firsts in answers], cmask, progress)
+        for layer, picks in ranked.items():
+            outs[layer] = [float(pick == p.target) for pick, p in zip(picks, prompts)]
+    else:  # every prompt x layer point decoded by the engine, many at once
+        cmask = ContextMask(0, tuple(masks), sink, cfg.self_visible)  # type: ignore[arg-type]
+        gens = engine.generate_sweep(prompts, cmask, max_new_tokens=cfg.max_new_tokens,
+                                     stop=cfg.stop, progress=progress)
+        for per_layer in gens:
+            for layer, g in per_layer.items():
+                outs.setdefault(layer, []).append(g.text.strip())
     return {layer: _score_outputs(metric, o, prompts, task, cfg)
             for layer, o in sorted(outs.items())}
 
@@ -378,7 +268,7 @@ def run_layers(engine: Any, task: Task, cfg: LayersConfig, model_name: str,
         sampling=cfg.sampling or ("fixed" if metric == "accuracy" else "choice"),  # type: ignore[arg-type]
         demo_task=_demo_task(demo_name, cfg),
         max_length=engine.max_length, reserve=cfg.max_new_tokens)
-    n_layers = engine.model.config.get_text_config().num_hidden_layers
+    n_layers = engine.n_layers
     rows = []
     for mask in cfg.masks:
         scores = sweep_mask(engine, prompts, task, mask, cfg, progress)
@@ -391,7 +281,7 @@ def run_layers(engine: Any, task: Task, cfg: LayersConfig, model_name: str,
                          "metric": metric, "baseline": baseline, "recognition_layer": rec,
                          "n_layers": n_layers, "k": cfg.k, "seed": cfg.seed,
                          "n": len(prompts), "rows": cfg.rows,
-                         "sink": resolve_sink(cfg, engine.model, mask),
+                         "sink": resolve_sink(cfg, engine, mask),
                          "self_visible": cfg.self_visible, "preset": cfg.preset,
                          "threshold": cfg.threshold, **s})
     return rows
