@@ -182,7 +182,7 @@ def bench_model(name: str, tok: Any, data: dict[str, Any], cfg: dict[str, Any], 
     hf_gen_s, ref = best_of(lambda: hf_generate(model, gen, new), 1)
     identical = sum(list(g.token_ids) == r[:len(g.token_ids)] for g, r in zip(gens, ref))
     sweep = data["sweep"]
-    lcfg = LayersConfig(masks=("examples",), k=cfg["shots"], n=len(sweep))
+    lcfg = LayersConfig(masks=("examples",), shots=cfg["shots"], n=len(sweep))
     sweep_s, _ = best_of(lambda: sweep_mask(engine, sweep, data["sst2_task"], "examples", lcfg),
                          1)
     out = {

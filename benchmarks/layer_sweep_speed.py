@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     engine = _engine(args.model, args.dtype)
     task = load_task(args.task)
     metric = task_metric(task)
-    cfg = LayersConfig(masks=(args.mask,), k=args.k, n=args.prompts, max_new_tokens=args.new)
+    cfg = LayersConfig(masks=(args.mask,), shots=args.k, n=args.prompts, max_new_tokens=args.new)
     prompts = build_prompts(
         task, engine.tokenizer, k=args.k, seed=0, template=get_template(default_template(task)),
         limit=args.prompts, sampling="fixed" if metric == "accuracy" else "choice",  # type: ignore[arg-type]

@@ -24,8 +24,8 @@ INSTRUCTION = "Classify the sentiment of each word as positive or negative."
 
 def _runs(n_cls: int, n_mt: int) -> list[tuple[str, dict[str, Any]]]:
     """(task, LayersConfig kwargs) of each sweep."""
-    return [("word-sentiment", {"masks": MASKS, "k": 5, "n": n_cls, "instruction": INSTRUCTION}),
-            ("flores-eng-fra", {"masks": MASKS, "k": 5, "n": n_mt})]
+    return [("word-sentiment", {"masks": MASKS, "shots": 5, "n": n_cls, "instruction": INSTRUCTION}),
+            ("flores-eng-fra", {"masks": MASKS, "shots": 5, "n": n_mt})]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,7 +18,7 @@ def test_layers_cli_json(monkeypatch, tmp_path):
     result = CliRunner().invoke(app, [
         "layers", "--model", "tiny", "--task", "word-sentiment", "--mask", "examples",
         "--mask", "instructions,examples", "--instruction", "Classify each word.",
-        "--k", "2", "--n", "3", "--out", str(tmp_path), "--json"])
+        "--shots", "2", "--n", "3", "--out", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert isinstance(out["baseline"], float)

@@ -35,7 +35,7 @@ def test_recognition_layer_rule():
 def test_classification_sweep_equals_engine_under_mask():
     engine = _engine("gemma3")
     task = load_task("word-sentiment")
-    cfg = LayersConfig(masks=("examples",), k=3, n=4)
+    cfg = LayersConfig(masks=("examples",), shots=3, n=4)
     prompts = build_prompts(task, engine.tokenizer, k=3, seed=0, limit=4)
     scores = sweep_mask(engine, prompts, task, "examples", cfg)
     n_layers = engine.model.config.num_hidden_layers
@@ -50,7 +50,7 @@ def test_classification_sweep_equals_engine_under_mask():
 def test_generation_run_rows_summary_and_outputs(tmp_path):
     engine = _engine("llama")
     task = load_task("english-french")
-    cfg = LayersConfig(masks=("examples", "query"), k=2, n=2, max_new_tokens=4)
+    cfg = LayersConfig(masks=("examples", "query"), shots=2, n=2, max_new_tokens=4)
     rows = run_layers(engine, task, cfg, "tiny-llama")
     assert len(rows) == 2 * 5 and {r["metric"] for r in rows} == {"bleu"}
     assert all({"score", "baseline", "recognition_layer", "chrf"} <= set(r) for r in rows)
@@ -67,7 +67,7 @@ def test_generation_sweep_equals_engine_generate_under_mask():
     prompt under the same mask (the decoding itself: tests/masking/test_sweep_generate.py)."""
     engine = _engine("gpt_neox")
     task = load_task("english-french")
-    cfg = LayersConfig(masks=("examples",), k=2, n=3, max_new_tokens=6)
+    cfg = LayersConfig(masks=("examples",), shots=2, n=3, max_new_tokens=6)
     prompts = build_prompts(task, engine.tokenizer, k=2, seed=0, limit=3, sampling="choice")
     scores = sweep_mask(engine, prompts, task, "examples", cfg)
     refs = [str(p.target) for p in prompts]
@@ -102,7 +102,7 @@ def test_pass_at_1_wiring_with_canonical_solutions():
     from iclab.analyses.layers.run import _score_outputs
 
     task = load_task("humaneval")
-    cfg = LayersConfig(k=1, n=2)
+    cfg = LayersConfig(shots=1, n=2)
     prompts = build_prompts(task, tiny_tokenizer("llama"), k=1, seed=0, limit=2,
                             template="qa-code", sampling="choice", demo_task=load_task("mbpp"))
     test = task.split("test")

@@ -86,13 +86,13 @@ params:
   model: {tiny_dir}
   task: word-sentiment
   instruction: "Sentiment:"
-  k: 3
+  shots: 3
   n: 6
 """)
     assert run_config(config, tmp_path / "run", progress=False).finished == 2
     df = load_results(tmp_path / "run")
     assert len(df) == 2 * 5 and set(df["layer"]) == set(range(5))  # 4 layers + baseline
     ref = run_layers(Engine(load_model(tiny_dir)), load_task("word-sentiment"),
-                     LayersConfig(masks=("examples",), k=3, n=6, instruction="Sentiment:"), "x")
+                     LayersConfig(masks=("examples",), shots=3, n=6, instruction="Sentiment:"), "x")
     got = df[df["mask"] == "examples"].sort_values("layer")["score"].tolist()
     assert got == [r["score"] for r in sorted(ref, key=lambda r: r["layer"])]

@@ -7,31 +7,48 @@ from typing import Optional
 
 import typer
 
+from iclab.analyses.layers.config import LayersConfig
+from iclab.options.checks import FLORES_DEV_HELP
+from iclab.options.defaults import given, with_default
 from iclab.options.device import device_option, dtype_option, load_kwargs
 from iclab.models.bundled import DEFAULT_MODEL
+
+
+C = LayersConfig  # whose defaults the options below quote
 
 
 def layers_command(
     model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Model spec."),
     task: str = typer.Option("word-sentiment", "--task", "-t", help="Task name or spec."),
-    mask: list[str] = typer.Option(["examples"], "--mask", help="Parts masked: a comma-separated "
-                                   "subset of instructions,examples,query, or all (everything "
-                                   "but each position itself); repeat for several."),
-    k: int = typer.Option(5, help="Demonstrations per prompt."),
-    seed: int = typer.Option(0, help="Demonstration-sampling seed."),
-    n: int = typer.Option(20, help="Test queries."),
-    template: str = typer.Option("", help="Prompt preset (default: the paper's for its tasks)."),
-    instruction: str = typer.Option("", help="Instruction line added to the template."),
-    preset: str = typer.Option("iclab", "--preset", help="iclab (default) or paper: the "
-                               "paper's masking (every row, BOS sink for Llama only, a position "
-                               "may not see itself; docs/FIDELITY.md)."),
-    rows: Optional[str] = typer.Option(None, help="query (query + generated tokens restricted; "
-                                       "default) or all (the paper's)."),
-    sink: Optional[int] = typer.Option(None, help="Leading tokens kept visible (0: none; "
-                                       "default 1, under --preset paper the paper's rule)."),
-    threshold: float = typer.Option(0.95, help="Fraction of the unmasked score that defines "
-                                    "the recognition layer."),
-    max_new_tokens: int = typer.Option(50, help="Generation budget (translation, code)."),
+    mask: Optional[list[str]] = typer.Option(None, "--mask", help=with_default(
+        "Parts masked: a comma-separated subset of instructions,examples,query, or all "
+        "(everything but each position itself); repeat for several.", C, "masks")),
+    shots: Optional[int] = typer.Option(None, "--shots", "-k", "--k", help=with_default(
+        "Demonstrations per prompt.", C, "shots")),
+    seed: Optional[int] = typer.Option(None, help=with_default("Demonstration-sampling seed.",
+                                                               C, "seed")),
+    n: Optional[int] = typer.Option(None, help=with_default("Test queries.", C, "n")),
+    template: Optional[str] = typer.Option(None, help="Prompt preset (default: the paper's "
+                                           "for its tasks)."),
+    instruction: Optional[str] = typer.Option(None, help="Instruction line added to the "
+                                              "template."),
+    preset: Optional[str] = typer.Option(None, "--preset", help=with_default(
+        "iclab or paper: the paper's masking (every row, BOS sink for Llama only, a position "
+        "may not see itself; docs/FIDELITY.md); options given beside it override it.",
+        C, "preset")),
+    rows: Optional[str] = typer.Option(None, help=with_default(
+        "query (query + generated tokens restricted) or all (the paper's).", C, "rows")),
+    sink: Optional[int] = typer.Option(None, help=with_default(
+        "Leading tokens kept visible (0: none; under --preset paper the paper's rule).",
+        C, "sink")),
+    self_visible: Optional[str] = typer.Option(None, help=with_default(
+        "always (a position always sees itself) or when-empty (the paper's).",
+        C, "self_visible")),
+    threshold: Optional[float] = typer.Option(None, help=with_default(
+        "Fraction of the unmasked score that defines the recognition layer.", C, "threshold")),
+    max_new_tokens: Optional[int] = typer.Option(None, help=with_default(
+        "Generation budget (translation, code).", C, "max_new_tokens")),
+    flores_dev: Optional[str] = typer.Option(None, "--flores-dev", help=FLORES_DEV_HELP),
     out: str = typer.Option("runs/layers", "--out", "-o", help="Output directory."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line."),
     device: str = device_option(),
@@ -40,25 +57,25 @@ def layers_command(
     """Mask the context from layer L = 0..n on; find the task-recognition layer."""
     from tqdm import tqdm
 
-    from iclab.analyses.layers.run import LayersConfig, run_layers, summarize, write_outputs
+    from iclab.analyses.layers.run import run_layers, summarize, write_outputs
     from iclab.options.checks import check_output_path, check_template
     from iclab.data import load_task
     from iclab.engine import Engine
     from iclab.models import load_model
 
-    if preset not in ("iclab", "paper"):
+    if preset not in (None, "iclab", "paper"):
         raise typer.BadParameter(f"unknown preset {preset!r}; choose iclab or paper",
                                  param_hint="--preset")
-    given = {k_: v for k_, v in {"rows": rows, "sink": sink}.items() if v is not None}
     make = LayersConfig.paper if preset == "paper" else LayersConfig
-    cfg = make(masks=tuple(mask), k=k, seed=seed, n=n, template=template or None,
-               instruction=instruction or None, threshold=threshold,
-               max_new_tokens=max_new_tokens, **given)
-    check_template(template)  # all before the model loads
+    cfg = make(**given(masks=tuple(mask) if mask else None, shots=shots, seed=seed, n=n,
+                       template=template or None, instruction=instruction or None, rows=rows,
+                       sink=sink, self_visible=self_visible, threshold=threshold,
+                       max_new_tokens=max_new_tokens))
+    check_template(template or "")  # all before the model loads
     check_output_path(out)
-    loaded_task = load_task(task)
+    loaded_task = load_task(task, flores_dev=flores_dev)
     engine = Engine(load_model(model, **load_kwargs(device, dtype)))
-    with tqdm(total=n * len(mask), desc="layers", unit="prompt", disable=None) as bar:
+    with tqdm(total=cfg.n * len(cfg.masks), desc="layers", unit="prompt", disable=None) as bar:
         rows_out = run_layers(engine, loaded_task, cfg, model, progress=bar.update)
     summary = summarize(rows_out)
     written = write_outputs(rows_out, summary, cfg, out)

@@ -22,7 +22,7 @@ does (or the baseline is not positive). Plots number layers from 1, as the paper
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -35,83 +35,9 @@ from iclab.metrics.translation import corpus_bleu, corpus_chrf
 from iclab.prompts import build_prompts
 from iclab.prompts.templates import get_template
 from iclab.prompts.types import Prompt
+from iclab.analyses.layers.config import LayersConfig  # noqa: F401  (re-exported)
 
 Progress = Callable[[int], None] | None
-
-
-@dataclass(frozen=True)
-class LayersConfig:
-    """What one layers run computes.
-
-    Attributes:
-        masks: mask configs, each a comma-separated subset of instructions/examples/query.
-        k: demonstrations per prompt (the same for every query of a seed).
-        seed: demonstration-sampling seed.
-        n: number of test queries (the first n of the test split's capped order).
-        template: prompt preset; None picks ``qa-translation`` (translation), ``qa-code``
-            (HumanEval) or ``default``.
-        instruction: an instruction line added to the template (needed to mask
-            ``instructions`` with templates that have none, e.g. ``default``).
-        sampling: demo sampling; None picks ``choice`` (the where-ICL seeded sample) for
-            translation and code, ``fixed`` otherwise.
-        demo_task: task the demos come from; None picks ``mbpp`` for HumanEval (the paper's
-            setup), the task itself otherwise.
-        mbpp_pool: MBPP task ids the demos are drawn from (iclab: the standard train split,
-            601-974; the paper's ``prepare-codegen.sh``: lines 801-974).
-        rows: ``query`` (query and generated tokens are restricted) or ``all`` (paper's code).
-        sink: leading tokens kept visible; None: the paper's rule (:func:`paper_sink`: BOS for
-            Llama models, none otherwise and none for the ``all`` mask).
-        self_visible: ``always`` (a position always sees itself) or ``when-empty`` (the
-            paper's code, minus its fully masked rows; :mod:`iclab.engine.masking`).
-        preset: ``iclab`` or ``paper`` (set by :meth:`paper`).
-        threshold: fraction of the baseline that defines the recognition layer.
-        max_new_tokens: generation budget (paper: 50).
-        stop: stop strings for generation (paper: ``Q:``).
-        exec_timeout: seconds per program for pass@1 (paper: 3).
-    """
-
-    masks: tuple[str, ...] = ("examples", "instructions,examples")
-    k: int = 5
-    seed: int = 0
-    n: int = 20
-    template: str | None = None
-    instruction: str | None = None
-    sampling: str | None = None
-    demo_task: str | None = None
-    rows: str = "query"
-    sink: int | None = 1
-    self_visible: str = "always"
-    preset: str = "iclab"
-    mbpp_pool: tuple[int, int] = (601, 974)
-    threshold: float = 0.95
-    max_new_tokens: int = 50
-    stop: tuple[str, ...] = ("Q:",)
-    exec_timeout: float = 3.0
-
-    def __post_init__(self) -> None:
-        if not self.masks:
-            raise IclabError("layers: give at least one mask config")
-        for m in self.masks:
-            parse_parts(m)
-        if self.k < 0 or self.n < 1:
-            raise IclabError(f"layers: need k >= 0 and n >= 1 (got k={self.k}, n={self.n})")
-        if not 0 < self.threshold <= 1:
-            raise IclabError(f"layers: threshold must be in (0, 1], got {self.threshold}")
-        if self.rows not in ("query", "all"):
-            raise IclabError(f"layers: rows must be 'query' or 'all', got {self.rows!r}")
-        if self.self_visible not in ("always", "when-empty"):
-            raise IclabError(f"layers: self_visible must be 'always' or 'when-empty', got "
-                             f"{self.self_visible!r}")
-        if self.preset not in ("iclab", "paper"):
-            raise IclabError(f"layers: preset must be 'iclab' or 'paper', got {self.preset!r}")
-
-    @classmethod
-    def paper(cls, **overrides: Any) -> "LayersConfig":
-        """The ``paper`` preset (masking as the paper's code): every row masked, the sink only
-        for Llama models, a position's own key blocked too (except in a row that would be
-        empty), then ``overrides``."""
-        return cls(**{"rows": "all", "sink": None, "self_visible": "when-empty",
-                      "preset": "paper", "mbpp_pool": (801, 974), **overrides})
 
 
 def mbpp_pool(task: Task, low: int, high: int) -> Task:
@@ -263,7 +189,7 @@ def run_layers(engine: Any, task: Task, cfg: LayersConfig, model_name: str,
     metric = task_metric(task)
     demo_name = cfg.demo_task or ("mbpp" if task.name == "humaneval" else None)
     prompts = build_prompts(
-        task, engine.tokenizer, k=cfg.k, seed=cfg.seed, template=built, limit=cfg.n,
+        task, engine.tokenizer, k=cfg.shots, seed=cfg.seed, template=built, limit=cfg.n,
         pool_split=pool_split(task, cfg),
         sampling=cfg.sampling or ("fixed" if metric == "accuracy" else "choice"),  # type: ignore[arg-type]
         demo_task=_demo_task(demo_name, cfg),
@@ -279,7 +205,7 @@ def run_layers(engine: Any, task: Task, cfg: LayersConfig, model_name: str,
             rows.append({"model": model_name, "task": task.name, "template": template,
                          "mask": ",".join(parse_parts(mask)), "layer": layer,
                          "metric": metric, "baseline": baseline, "recognition_layer": rec,
-                         "n_layers": n_layers, "k": cfg.k, "seed": cfg.seed,
+                         "n_layers": n_layers, "shots": cfg.shots, "seed": cfg.seed,
                          "n": len(prompts), "rows": cfg.rows,
                          "sink": resolve_sink(cfg, engine, mask),
                          "self_visible": cfg.self_visible, "preset": cfg.preset,
@@ -298,7 +224,7 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     first = next(iter(masks.values()))
     head = rows[0]
     return {"model": head["model"], "task": head["task"], "metric": head["metric"],
-            "n_layers": head["n_layers"], "n": head["n"], "k": head["k"], "seed": head["seed"],
+            "n_layers": head["n_layers"], "n": head["n"], "shots": head["shots"], "seed": head["seed"],
             "layer_convention": "layer = 0-based first masked layer; plots show layer + 1",
             "baseline": first["baseline"], "curve": first["curve"],
             "recognition_layer": first["recognition_layer"], "masks": masks}
@@ -322,7 +248,7 @@ def plot(summary: dict[str, Any], path: Path) -> Path:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("mask context from layer L (1-indexed)")
     ax.set_ylabel(summary["metric"])
-    ax.set_title(f"{summary['model']} · {summary['task']} (k={summary['k']}, n={summary['n']})")
+    ax.set_title(f"{summary['model']} · {summary['task']} (shots={summary['shots']}, n={summary['n']})")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

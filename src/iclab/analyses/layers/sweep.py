@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from iclab.analyses.layers.config import LayersConfig
 from iclab.runs.context import Context
 from iclab.runs.registry import register_analysis
 from iclab.models.bundled import DEFAULT_MODEL
@@ -26,29 +27,29 @@ class LayersCell(BaseModel):
     revision: str | None = None
     dtype: Literal["float32", "bfloat16", "float16"] | None = None
     task: str
-    mask: str = "examples"
-    k: int = Field(default=5, ge=0)
-    seed: int = 0
-    n: int = Field(default=20, ge=1)
-    template: str | None = None
-    instruction: str | None = None
-    preset: Literal["iclab", "paper"] = "iclab"
+    mask: str = LayersConfig.masks[0]
+    shots: int = Field(default=LayersConfig.shots, ge=0)
+    seed: int = LayersConfig.seed
+    n: int = Field(default=LayersConfig.n, ge=1)
+    template: str | None = LayersConfig.template
+    instruction: str | None = LayersConfig.instruction
+    preset: Literal["iclab", "paper"] = LayersConfig.preset  # type: ignore[assignment]
     rows: Literal["query", "all"] | None = None
     sink: int | None = Field(default=None, ge=0)
     self_visible: Literal["always", "when-empty"] | None = None
-    threshold: float = Field(default=0.95, gt=0)
-    max_new_tokens: int = Field(default=50, ge=1)
+    threshold: float = Field(default=LayersConfig.threshold, gt=0)
+    max_new_tokens: int = Field(default=LayersConfig.max_new_tokens, ge=1)
 
 
 def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     """Sweep L = 0..n_layers for the cell's mask; one row per layer."""
-    from iclab.analyses.layers.run import LayersConfig, run_layers
+    from iclab.analyses.layers.run import run_layers
     from iclab.analyses.prompt_stats.sweep import _task
 
     engine = ctx.engine(cell["model"], cell["revision"], cell["dtype"])
     given = {k: cell[k] for k in ("rows", "sink", "self_visible") if cell.get(k) is not None}
     make = LayersConfig.paper if cell.get("preset") == "paper" else LayersConfig
-    cfg = make(masks=(cell["mask"],), k=cell["k"], seed=cell["seed"], n=cell["n"],
+    cfg = make(masks=(cell["mask"],), shots=cell["shots"], seed=cell["seed"], n=cell["n"],
                template=cell["template"], instruction=cell["instruction"],
                threshold=cell["threshold"], max_new_tokens=cell["max_new_tokens"], **given)
     rows = run_layers(engine, _task(cell["task"]), cfg, cell["model"])
