@@ -125,3 +125,11 @@ def corpus_chrf(hyps: Sequence[str], refs: Sequence[str]) -> float:
     """Corpus chrF (sacrebleu defaults: character 6-grams, beta 2), hypotheses as is."""
     _check(hyps, refs)
     return CHRF().corpus_score(list(hyps), [list(refs)]).score
+
+
+def translation_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict[str, float]:
+    """The where-ICL analyses' translation scores of one set of outputs: ``score`` (BLEU under
+    the paper's ``where-icl`` preset), ``bleu_standard`` (sacrebleu's defaults) and ``chrf``."""
+    return {"score": corpus_bleu(hypotheses, references, "where-icl").score,
+            "bleu_standard": corpus_bleu(hypotheses, references).score,
+            "chrf": corpus_chrf(hypotheses, references)}

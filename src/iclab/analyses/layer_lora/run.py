@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 from iclab.engine import ATTENTION_OUTPUTS, EngineError, FinetuneConfig, layer_targets
 from iclab.analyses.layers.run import default_template, task_metric
 from iclab.data.types import Task
-from iclab.metrics.translation import corpus_bleu, corpus_chrf
+from iclab.metrics.translation import translation_scores
 from iclab.prompts import build_prompts
 from iclab.prompts.build import build_prompt
 from iclab.prompts.types import Prompt
@@ -126,10 +126,7 @@ def evaluate(engine: Any, prompts: Sequence[Prompt], metric: str, cfg: LayerLora
         return {"score": sum(s.prediction == s.target for s in scores) / len(scores)}
     if metric == "bleu":
         gens = engine.generate(prompts, max_new_tokens=cfg.max_new_tokens, stop=cfg.stop)
-        outs = [g.text.strip() for g in gens]
-        refs = [str(p.target) for p in prompts]
-        return {"score": corpus_bleu(outs, refs, "where-icl").score,
-                "bleu_standard": corpus_bleu(outs, refs).score, "chrf": corpus_chrf(outs, refs)}
+        return translation_scores([g.text.strip() for g in gens], [str(p.target) for p in prompts])
     raise LayerLoraError(f"layer-lora supports classification and translation, not {metric}")
 
 

@@ -31,7 +31,7 @@ from iclab.data.types import Task
 from iclab.engine import ContextMask, first_text_token, parse_parts, row_mask
 from iclab.errors import IclabError
 from iclab.metrics.execution import SandboxConfig, check_program, run_program
-from iclab.metrics.translation import corpus_bleu, corpus_chrf
+from iclab.metrics.translation import translation_scores
 from iclab.prompts import build_prompts
 from iclab.prompts.templates import get_template
 from iclab.prompts.types import Prompt
@@ -125,10 +125,7 @@ def _score_outputs(metric: str, outputs: Sequence[Any], prompts: Sequence[Prompt
     if metric == "accuracy":
         return {"score": sum(outputs) / len(outputs)}
     if metric == "bleu":
-        refs = [str(p.target) for p in prompts]
-        return {"score": corpus_bleu(outputs, refs, "where-icl").score,
-                "bleu_standard": corpus_bleu(outputs, refs).score,
-                "chrf": corpus_chrf(outputs, refs)}
+        return translation_scores(outputs, [str(p.target) for p in prompts])
     test = task.split("test")
     sandbox = SandboxConfig(timeout=cfg.exec_timeout)
     passed = []
@@ -231,29 +228,20 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def plot(summary: dict[str, Any], path: Path) -> Path:
-    """Score vs first masked layer (numbered from 1), baseline line, recognition layers."""
-    import matplotlib
+    """Score vs first masked layer (numbered from 1), baseline line, recognition layers
+    (:func:`iclab.analyses.layers.plot.plot_masking_curves`), written to ``path``."""
+    import pandas as pd
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
+    from iclab.analyses.layers.plot import plot_masking_curves
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    for mask, m in summary["masks"].items():
-        xs = [p["layer"] + 1 for p in m["curve"]]
-        line, = ax.plot(xs, [p["score"] for p in m["curve"]], marker="o", ms=3, label=mask)
-        if m["recognition_layer"] is not None:
-            ax.axvline(m["recognition_layer"] + 1, color=line.get_color(), ls=":", lw=1)
-    ax.axhline(summary["baseline"], color="black", ls="--", lw=1, label="unmasked")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("mask context from layer L (1-indexed)")
-    ax.set_ylabel(summary["metric"])
-    ax.set_title(f"{summary['model']} · {summary['task']} (shots={summary['shots']}, n={summary['n']})")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    frame = pd.DataFrame([{"mask": mask, "layer": p["layer"], "score": p["score"]}
+                          for mask, m in summary["masks"].items() for p in m["curve"]])
+    fig = plot_masking_curves(
+        frame, baseline=summary["baseline"], metric=summary["metric"],
+        recognition_layer={mask: m["recognition_layer"] for mask, m in summary["masks"].items()},
+        title=f"{summary['model']} · {summary['task']} (shots={summary['shots']}, "
+              f"n={summary['n']})")
+    return fig.save(path)
 
 
 def write_outputs(rows: Sequence[dict[str, Any]], summary: dict[str, Any], cfg: LayersConfig,
