@@ -209,8 +209,8 @@ CASES = [
      "-o {w}/out", "nosuch"),
     # layers
     ("layers-bad-mask", "layers -m " + NO_MODEL + " --mask nosuch -o {w}/out", "nosuch"),
-    ("layers-bad-rows", "layers -m " + NO_MODEL + " --rows some -o {w}/out",
-     "rows must be 'query' or 'all'"),
+    ("layers-bad-rows", "layers -m " + NO_MODEL + " --row-scope some -o {w}/out",
+     "row_scope must be 'query' or 'all'"),
     ("layers-bad-threshold", "layers -m " + NO_MODEL + " --threshold 2 -o {w}/out",
      "threshold must be in (0, 1]"),
     ("layers-unknown-template", "layers -m " + NO_MODEL + " --template nosuch -o {w}/out",

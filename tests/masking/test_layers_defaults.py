@@ -19,7 +19,7 @@ def test_cli_options_default_to_the_config() -> None:
 
 def test_sweep_cell_defaults_are_the_configs() -> None:
     # rows, sink and self_visible are None in the cell: "the preset's" (iclab or paper)
-    assert_cell_defaults_match(LayersCell, LayersConfig, skip=("rows", "sink", "self_visible"))
+    assert_cell_defaults_match(LayersCell, LayersConfig, skip=("row_scope", "sink", "self_visible"))
     assert LayersCell.model_fields["mask"].default == LayersConfig().masks[0]
 
 

@@ -69,10 +69,10 @@ def test_paper_sink_rule():
     assert paper_sink(llama, "examples") == 1 and paper_sink(neox, "examples") == 0
     assert paper_sink(llama, "all") == 0  # mask_all blocks <s> too
     cfg = LayersConfig.paper(masks=("examples",))
-    assert (cfg.rows, cfg.sink, cfg.self_visible) == ("all", None, "when-empty")
+    assert (cfg.row_scope, cfg.sink, cfg.self_visible) == ("all", None, "when-empty")
     assert resolve_sink(cfg, llama, "examples") == 1
     assert resolve_sink(LayersConfig(), neox, "examples") == 1  # iclab default: always a sink
-    assert LayersConfig().rows == "query" and LayersConfig().self_visible == "always"
+    assert LayersConfig().row_scope == "query" and LayersConfig().self_visible == "always"
 
 
 def test_when_empty_runs_on_a_model():

@@ -36,8 +36,9 @@ def layers_command(
         "iclab or paper: the paper's masking (every row, BOS sink for Llama only, a position "
         "may not see itself; docs/FIDELITY.md); options given beside it override it.",
         C, "preset")),
-    rows: Optional[str] = typer.Option(None, help=with_default(
-        "query (query + generated tokens restricted) or all (the paper's).", C, "rows")),
+    row_scope: Optional[str] = typer.Option(None, "--row-scope", help=with_default(
+        "Which rows are restricted: query (query + generated tokens) or all (the paper's).",
+        C, "row_scope")),
     sink: Optional[int] = typer.Option(None, help=with_default(
         "Leading tokens kept visible (0: none; under --preset paper the paper's rule).",
         C, "sink")),
@@ -68,7 +69,7 @@ def layers_command(
                                  param_hint="--preset")
     make = LayersConfig.paper if preset == "paper" else LayersConfig
     cfg = make(**given(masks=tuple(mask) if mask else None, shots=shots, seed=seed, n=n,
-                       template=template or None, instruction=instruction or None, rows=rows,
+                       template=template or None, instruction=instruction or None, row_scope=row_scope,
                        sink=sink, self_visible=self_visible, threshold=threshold,
                        max_new_tokens=max_new_tokens))
     check_template(template or "")  # all before the model loads

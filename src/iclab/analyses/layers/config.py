@@ -28,7 +28,8 @@ class LayersConfig:
             setup), the task itself otherwise.
         mbpp_pool: MBPP task ids the demos are drawn from (iclab: the standard train split,
             601-974; the paper's ``prepare-codegen.sh``: lines 801-974).
-        rows: ``query`` (query and generated tokens are restricted) or ``all`` (paper's code).
+        row_scope: which rows are restricted: ``query`` (query and generated tokens) or
+            ``all`` (the paper's code).
         sink: leading tokens kept visible; None: the paper's rule (:func:`paper_sink`: BOS for
             Llama models, none otherwise and none for the ``all`` mask).
         self_visible: ``always`` (a position always sees itself) or ``when-empty`` (the
@@ -48,7 +49,7 @@ class LayersConfig:
     instruction: str | None = None
     sampling: str | None = None
     demo_task: str | None = None
-    rows: str = "query"
+    row_scope: str = "query"
     sink: int | None = 1
     self_visible: str = "always"
     preset: str = "iclab"
@@ -70,8 +71,9 @@ class LayersConfig:
                              f"n={self.n})")
         if not 0 < self.threshold <= 1:
             raise IclabError(f"layers: threshold must be in (0, 1], got {self.threshold}")
-        if self.rows not in ("query", "all"):
-            raise IclabError(f"layers: rows must be 'query' or 'all', got {self.rows!r}")
+        if self.row_scope not in ("query", "all"):
+            raise IclabError(f"layers: row_scope must be 'query' or 'all', got "
+                             f"{self.row_scope!r}")
         if self.self_visible not in ("always", "when-empty"):
             raise IclabError(f"layers: self_visible must be 'always' or 'when-empty', got "
                              f"{self.self_visible!r}")
@@ -83,5 +85,5 @@ class LayersConfig:
         """The ``paper`` preset (masking as the paper's code): every row masked, the sink only
         for Llama models, a position's own key blocked too (except in a row that would be
         empty), then ``overrides``."""
-        return cls(**{"rows": "all", "sink": None, "self_visible": "when-empty",
+        return cls(**{"row_scope": "all", "sink": None, "self_visible": "when-empty",
                       "preset": "paper", "mbpp_pool": (801, 974), **overrides})

@@ -149,7 +149,7 @@ def sweep_mask(engine: Any, prompts: Sequence[Prompt], task: Task, mask: str,
     metric = task_metric(task)
     outs: dict[int, list[Any]] = {}
     sink = resolve_sink(cfg, engine, mask)
-    masks = [row_mask(p, mask, rows=cfg.rows) for p in prompts]  # type: ignore[arg-type]
+    masks = [row_mask(p, mask, rows=cfg.row_scope) for p in prompts]  # type: ignore[arg-type]
     if metric == "accuracy":
         answers = [_answer_tokens(engine, p) for p in prompts]
         seqs = [list(p.input_ids) + list(lead) for p, (lead, _) in zip(prompts, answers)]
@@ -203,7 +203,7 @@ def run_layers(engine: Any, task: Task, cfg: LayersConfig, model_name: str,
                          "mask": ",".join(parse_parts(mask)), "layer": layer,
                          "metric": metric, "baseline": baseline, "recognition_layer": rec,
                          "n_layers": n_layers, "shots": cfg.shots, "seed": cfg.seed,
-                         "n": len(prompts), "rows": cfg.rows,
+                         "n": len(prompts), "row_scope": cfg.row_scope,
                          "sink": resolve_sink(cfg, engine, mask),
                          "self_visible": cfg.self_visible, "preset": cfg.preset,
                          "threshold": cfg.threshold, **s})

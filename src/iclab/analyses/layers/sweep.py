@@ -19,7 +19,7 @@ from iclab.models.bundled import DEFAULT_MODEL
 
 class LayersCell(BaseModel):
     """One layer sweep (see :class:`iclab.analyses.layers.run.LayersConfig` for each field;
-    ``rows``, ``sink`` and ``self_visible`` left unset take the preset's values)."""
+    ``row_scope``, ``sink`` and ``self_visible`` left unset take the preset's values)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -34,7 +34,7 @@ class LayersCell(BaseModel):
     template: str | None = LayersConfig.template
     instruction: str | None = LayersConfig.instruction
     preset: Literal["iclab", "paper"] = LayersConfig.preset  # type: ignore[assignment]
-    rows: Literal["query", "all"] | None = None
+    row_scope: Literal["query", "all"] | None = None
     sink: int | None = Field(default=None, ge=0)
     self_visible: Literal["always", "when-empty"] | None = None
     threshold: float = Field(default=LayersConfig.threshold, gt=0)
@@ -47,7 +47,7 @@ def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     from iclab.analyses.prompt_stats.sweep import _task
 
     engine = ctx.engine(cell["model"], cell["revision"], cell["dtype"])
-    given = {k: cell[k] for k in ("rows", "sink", "self_visible") if cell.get(k) is not None}
+    given = {k: cell[k] for k in ("row_scope", "sink", "self_visible") if cell.get(k) is not None}
     make = LayersConfig.paper if cell.get("preset") == "paper" else LayersConfig
     cfg = make(masks=(cell["mask"],), shots=cell["shots"], seed=cell["seed"], n=cell["n"],
                template=cell["template"], instruction=cell["instruction"],
