@@ -73,6 +73,15 @@ class Family:
         return self.options_type(**overrides)
 
 
+def make_family(name: str, sample: Sampler, options_type: type, summary: str,
+                labels: tuple[str, ...] = ()) -> Family:
+    """A :class:`Family` whose kind follows from its labels: ``"classification"`` when it has
+    answer words, else ``"generation"``."""
+    kind: TaskKind = "classification" if labels else "generation"
+    return Family(name=name, sample=sample, options_type=options_type, kind=kind, labels=labels,
+                  summary=summary)
+
+
 def check_split(split: str) -> bool:
     """Return True for the misleading split, False for normal; raise DataError otherwise."""
     if split not in SPLITS:
