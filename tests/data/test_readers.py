@@ -124,3 +124,15 @@ def test_wnli_without_header(tmp_path: Path) -> None:
     path = _write(tmp_path, "val.tsv", "0\tA sentence.\tAnother.\t1\n")
     rows = readers.read_wnli(path, header=False)
     assert rows[0]["index"] == 0 and rows[0]["label"] == 1 and rows[0].line == 1
+
+
+def test_misaligned_messages_name_both_files(tmp_path: Path) -> None:
+    one = _write(tmp_path, "one.txt", "a\n")
+    two = _write(tmp_path, "two.txt", "0\n1\n")
+    with pytest.raises(DataError) as tweet:
+        readers.read_tweet_eval(one, two)
+    assert str(tweet.value) == f"{one} has 1 lines but {two} has 2; they must be aligned"
+    with pytest.raises(DataError) as aligned:
+        readers.read_aligned(two, one)
+    assert str(aligned.value) == (f"{two} has 2 lines but {one} has 1; aligned files must have "
+                                  "the same number of lines")

@@ -56,6 +56,18 @@ def test_synthetic_task_train_and_test_are_disjoint(task: str, split: str) -> No
     assert built.kind == FAMILIES[task].kind and built.labels == FAMILIES[task].labels
 
 
+def test_family_kinds_and_label_words() -> None:
+    got = {name: (f.kind, f.labels) for name, f in FAMILIES.items()}
+    assert got == {
+        "expression": ("generation", ()),
+        "code": ("generation", ()),
+        "relation": ("classification", ("True", "False")),
+        "boolean": ("classification", ("1", "0")),
+        "parity": ("classification", ("heads", "tails")),
+        "algebra": ("generation", ()),
+    }
+
+
 def test_train_split_does_not_depend_on_the_test_kind() -> None:
     normal = synthetic_task("expression", 40, 10, seed=5, split="normal")
     misleading = synthetic_task("expression", 40, 10, seed=5, split="misleading")

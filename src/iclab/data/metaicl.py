@@ -57,42 +57,46 @@ class _Spec:
     hub: tuple[str, str | None] = ("", None)
 
 
+def _tweet_text(row: Mapping[str, Any]) -> str | None:
+    """A tweet with its newlines as spaces; None (dropped) when it is empty."""
+    return row["text"].replace("\n", " ") or None
+
+
+def _tweet_eval(options: tuple[str, ...], subset: str) -> _Spec:
+    """A tweet_eval subset: its tweets as inputs, ``test`` = the HF validation split."""
+    return _Spec(options, False, _tweet_text, "label", hub=("cardiffnlp/tweet_eval", subset))
+
+
+def _pair_set(options: tuple[str, ...], first: str, second: str,
+              hub: tuple[str, str | None]) -> _Spec:
+    """An NLI / paraphrase set: columns ``first`` and ``second`` as one pair, labels remapped."""
+    return _Spec(options, False, lambda r: _pair(r[first], r[second]), "label", remap=True,
+                 hub=hub)
+
+
 _STANCE = ("against", "favor", "none")
+_NLI = ("contradiction", "entailment", "neutral")
 _SPECS: dict[str, _Spec] = {
     "glue-sst2": _Spec(("negative", "positive"), False, lambda r: "sentence: " + r["sentence"],
                        "label", hub=("nyu-mll/glue", "sst2")),
     "financial_phrasebank": _Spec(("negative", "neutral", "positive"), True,
                                   lambda r: r["sentence"], "label",
                                   hub=("takala/financial_phrasebank", "sentences_allagree")),
-    "tweet_eval-emotion": _Spec(("anger", "joy", "optimism", "sadness"), False,
-                                lambda r: r["text"].replace("\n", " ") or None, "label",
-                                hub=("cardiffnlp/tweet_eval", "emotion")),
+    "tweet_eval-emotion": _tweet_eval(("anger", "joy", "optimism", "sadness"), "emotion"),
     "poem_sentiment": _Spec(("negative", "no_impact", "positive"), False,
                             lambda r: None if r["label"] == "mixed" else r["verse_text"], "label",
                             hub=("google-research-datasets/poem_sentiment", None)),
     "trec": _Spec(("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"), True, lambda r: r["text"],
                   "coarse_label", hub=("CogComp/trec", None)),
-    "tweet_eval-stance_atheism": _Spec(_STANCE, False,
-                                       lambda r: r["text"].replace("\n", " ") or None, "label",
-                                       hub=("cardiffnlp/tweet_eval", "stance_atheism")),
-    "tweet_eval-stance_feminist": _Spec(_STANCE, False,
-                                        lambda r: r["text"].replace("\n", " ") or None, "label",
-                                        hub=("cardiffnlp/tweet_eval", "stance_feminist")),
-    "sick": _Spec(("contradiction", "entailment", "neutral"), False,
-                  lambda r: _pair(r["sentence_A"], r["sentence_B"]), "label", remap=True,
-                  hub=("RobZamp/sick", None)),
-    "glue-mrpc": _Spec(("equivalent", "not_equivalent"), False,
-                       lambda r: _pair(r["sentence1"], r["sentence2"]), "label", remap=True,
-                       hub=("nyu-mll/glue", "mrpc")),
-    "snli": _Spec(("contradiction", "entailment", "neutral"), False,
-                  lambda r: _pair(r["premise"], r["hypothesis"]), "label", remap=True,
-                  hub=("stanfordnlp/snli", None)),
-    "glue-wnli": _Spec(("entailment", "not_entailment"), False,
-                       lambda r: _pair(r["sentence1"], r["sentence2"]), "label", remap=True,
-                       hub=("nyu-mll/glue", "wnli")),
-    "tweet_eval-hate": _Spec(("hate", "non-hate"), False,
-                             lambda r: r["text"].replace("\n", " ") or None, "label",
-                             hub=("cardiffnlp/tweet_eval", "hate")),
+    "tweet_eval-stance_atheism": _tweet_eval(_STANCE, "stance_atheism"),
+    "tweet_eval-stance_feminist": _tweet_eval(_STANCE, "stance_feminist"),
+    "sick": _pair_set(_NLI, "sentence_A", "sentence_B", ("RobZamp/sick", None)),
+    "glue-mrpc": _pair_set(("equivalent", "not_equivalent"), "sentence1", "sentence2",
+                           ("nyu-mll/glue", "mrpc")),
+    "snli": _pair_set(_NLI, "premise", "hypothesis", ("stanfordnlp/snli", None)),
+    "glue-wnli": _pair_set(("entailment", "not_entailment"), "sentence1", "sentence2",
+                           ("nyu-mll/glue", "wnli")),
+    "tweet_eval-hate": _tweet_eval(("hate", "non-hate"), "hate"),
 }
 for _dim in ("gender", "race", "national_origin", "religion"):
     _SPECS[f"ethos-{_dim}"] = _Spec(("false", "true"), True, lambda r: r["text"].strip(), _dim,

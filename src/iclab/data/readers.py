@@ -356,15 +356,22 @@ def read_ethos(path: Path) -> list[Row]:
     return out
 
 
+def _line_pairs(first: Path, second: Path, rule: str) -> list[tuple[Row, Row]]:
+    """The lines of two line-aligned files, paired in order.
+
+    Raises:
+        DataError: the files differ in length (``rule`` ends the message).
+    """
+    a, b = read_text_lines(first), read_text_lines(second)
+    if len(a) != len(b):
+        raise DataError(f"{first} has {len(a)} lines but {second} has {len(b)}; {rule}")
+    return list(zip(a, b))
+
+
 def read_tweet_eval(text_path: Path, labels_path: Path) -> list[Row]:
     """TweetEval pairs of files: one tweet per line, aligned with one int label per line."""
-    texts = read_text_lines(text_path)
-    labels = read_text_lines(labels_path)
-    if len(texts) != len(labels):
-        raise DataError(f"{text_path} has {len(texts)} lines but {labels_path} has "
-                        f"{len(labels)}; they must be aligned")
     rows = []
-    for text, label in zip(texts, labels):
+    for text, label in _line_pairs(text_path, labels_path, "they must be aligned"):
         value = label["text"].strip()
         if not value.lstrip("-").isdigit():
             raise DataError(f"{label.where}: label {value!r} is not an integer")
@@ -386,13 +393,10 @@ def read_tweet_eval_mapping(path: Path) -> dict[int, str]:
 
 def read_aligned(source_path: Path, target_path: Path) -> list[Row]:
     """Two line-aligned files (FLORES, WMT newstest): columns ``source`` and ``target``."""
-    sources = read_text_lines(source_path)
-    targets = read_text_lines(target_path)
-    if len(sources) != len(targets):
-        raise DataError(f"{source_path} has {len(sources)} lines but {target_path} has "
-                        f"{len(targets)}; aligned files must have the same number of lines")
     rows = []
-    for src, tgt in zip(sources, targets):
+    pairs = _line_pairs(source_path, target_path,
+                        "aligned files must have the same number of lines")
+    for src, tgt in pairs:
         if not src["text"].strip() or not tgt["text"].strip():
             raise DataError(f"{src.where}: empty line in aligned files "
                             f"({source_path.name} / {target_path.name})")

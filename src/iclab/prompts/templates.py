@@ -148,6 +148,26 @@ _IMPLICIT_INSTRUCTION = (
     "Now you need to calculate the answer of some mathematic equations. Here are some examples:"
 )
 
+
+def _where_icl(name: str, description: str, *, answer_prefix: str, instruction_sep: str,
+               instruction: str = "", variables: Mapping[str, str] | None = None) -> Template:
+    """A Where-ICL paper preset: ``Q:`` inputs, one demo a line ending in a space, demos
+    stripped; the presets differ in the answer prefix and the instruction."""
+    return Template(
+        name=name,
+        description=description,
+        input_formats={1: "Q:{0}"},
+        answer_prefix=answer_prefix,
+        demo_suffix=" ",
+        demo_sep="\n",
+        query_sep="\n",
+        instruction=instruction,
+        instruction_sep=instruction_sep,
+        strip_demos=True,
+        variables=dict(variables or {}),
+    )
+
+
 PRESETS: dict[str, Template] = {
     t.name: t
     for t in (
@@ -175,41 +195,26 @@ PRESETS: dict[str, Template] = {
             label_lead=" ",
             variables={"title1": "Sentence 1", "title2": "Sentence 2"},
         ),
-        Template(
-            name="qa-translation",
-            description="Where-ICL paper, translation: 'Translate English to French:\\nQ:{s}A:{t} '.",
-            input_formats={1: "Q:{0}"},
+        _where_icl(
+            "qa-translation",
+            "Where-ICL paper, translation: 'Translate English to French:\\nQ:{s}A:{t} '.",
             answer_prefix="A:",
-            demo_suffix=" ",
-            demo_sep="\n",
-            query_sep="\n",
             instruction="Translate {source_language} to {target_language}:",
             instruction_sep="\n",
-            strip_demos=True,
             variables={"source_language": "English", "target_language": "French"},
         ),
-        Template(
-            name="qa-code",
-            description="Where-ICL paper, code: 'Write a program for the following task:\\n\\nQ:..\\nA:.. '.",
-            input_formats={1: "Q:{0}"},
+        _where_icl(
+            "qa-code",
+            "Where-ICL paper, code: 'Write a program for the following task:\\n\\nQ:..\\nA:.. '.",
             answer_prefix="\nA:",
-            demo_suffix=" ",
-            demo_sep="\n",
-            query_sep="\n",
             instruction="Write a program for the following task:",
             instruction_sep="\n\n",
-            strip_demos=True,
         ),
-        Template(
-            name="qa-none",
-            description="Where-ICL paper, no instructions: '\\nQ:{s}\\nA:{t} \\n...\\nQ:{src}\\nA:'.",
-            input_formats={1: "Q:{0}"},
+        _where_icl(
+            "qa-none",
+            "Where-ICL paper, no instructions: '\\nQ:{s}\\nA:{t} \\n...\\nQ:{src}\\nA:'.",
             answer_prefix="\nA:",
-            demo_suffix=" ",
-            demo_sep="\n",
-            query_sep="\n",
             instruction_sep="\n",
-            strip_demos=True,
         ),
         Template(
             name="implicit-patterns",

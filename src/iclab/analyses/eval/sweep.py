@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from iclab.errors import IclabError
-from iclab.analyses.prompt_stats.sweep import _task
+from iclab.analyses.prompt_stats.sweep import _task, check_prompt_option
 from iclab.runs.context import Context, model_spec
 from iclab.runs.registry import register_analysis
 from iclab.analyses.eval.config import EvalConfig
@@ -54,15 +53,8 @@ class EvalCell(BaseModel):
 
     @field_validator("template", "labels")
     @classmethod
-    def _known(cls, value: str, info: Any) -> str:
-        from iclab.prompts import get_template, parse_setting
-
-        check = get_template if info.field_name == "template" else parse_setting
-        try:
-            check(value)
-        except IclabError as exc:
-            raise ValueError(str(exc)) from None
-        return value
+    def _known(cls, value: str, info: ValidationInfo) -> str:
+        return check_prompt_option(value, info.field_name)
 
 
 def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:

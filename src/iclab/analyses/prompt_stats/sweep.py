@@ -12,7 +12,7 @@ import functools
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from iclab.errors import IclabError
 from iclab.runs.context import Context
@@ -51,27 +51,24 @@ class PromptStatsCell(BaseModel):
     limit: int | None = Field(default=100, ge=1)
     test_split: str = "test"
 
-    @field_validator("template")
+    @field_validator("template", "labels")
     @classmethod
-    def _known_template(cls, value: str) -> str:
-        from iclab.prompts import get_template
+    def _known(cls, value: str, info: ValidationInfo) -> str:
+        return check_prompt_option(value, info.field_name)
 
-        try:
-            get_template(value)
-        except IclabError as exc:
-            raise ValueError(str(exc)) from None
-        return value
 
-    @field_validator("labels")
-    @classmethod
-    def _known_setting(cls, value: str) -> str:
-        from iclab.prompts import parse_setting
+def check_prompt_option(value: str, field: str | None) -> str:
+    """Return a cell's ``template`` (a preset name) or ``labels`` (a label setting) unchanged,
+    or raise ValueError with the prompts' own message, so that pydantic reports it on the field.
+    """
+    from iclab.prompts import get_template, parse_setting
 
-        try:
-            parse_setting(value)
-        except IclabError as exc:
-            raise ValueError(str(exc)) from None
-        return value
+    check = get_template if field == "template" else parse_setting
+    try:
+        check(value)
+    except IclabError as exc:
+        raise ValueError(str(exc)) from None
+    return value
 
 
 def _percentile(sorted_values: list[int], q: float) -> float:

@@ -32,7 +32,6 @@ from iclab.data.synthetic._base import (
     Sample,
     Split,
     check_split,
-    draw_unique,
     iter_unique,
     stream_rng,
     to_example,
@@ -83,7 +82,7 @@ def generate(
     misleading = check_split(split)
     opts = family.options(options)
     rng = stream_rng(task, seed, f"{stream}/{split}")
-    samples = draw_unique(family, n, rng, misleading, opts, exclude=exclude)
+    samples = list(iter_unique(family, n, rng, misleading, opts, exclude))
     return [to_example(task, split, s) for s in samples]  # type: ignore[arg-type]
 
 

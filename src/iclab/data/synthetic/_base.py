@@ -73,6 +73,15 @@ class Family:
         return self.options_type(**overrides)
 
 
+def make_family(name: str, sample: Sampler, options_type: type, summary: str,
+                labels: tuple[str, ...] = ()) -> Family:
+    """A :class:`Family` whose kind follows from its labels: ``"classification"`` when it has
+    answer words, else ``"generation"``."""
+    kind: TaskKind = "classification" if labels else "generation"
+    return Family(name=name, sample=sample, options_type=options_type, kind=kind, labels=labels,
+                  summary=summary)
+
+
 def check_split(split: str) -> bool:
     """Return True for the misleading split, False for normal; raise DataError otherwise."""
     if split not in SPLITS:
@@ -103,22 +112,6 @@ def stream_rng(family: str, seed: int, stream: str) -> random.Random:
     return random.Random(f"iclab.synthetic/{family}/{seed}/{stream}")
 
 
-def draw_unique(
-    family: Family,
-    n: int,
-    rng: random.Random,
-    misleading: bool,
-    options: Any,
-    exclude: Iterable[str] = (),
-) -> list[Sample]:
-    """Draw ``n`` samples whose query texts are distinct and not in ``exclude``.
-
-    Raises:
-        DataError: ``n`` is negative, or the options leave too few distinct queries.
-    """
-    return list(iter_unique(family, n, rng, misleading, options, exclude))
-
-
 def iter_unique(
     family: Family,
     n: int,
@@ -127,8 +120,12 @@ def iter_unique(
     options: Any,
     exclude: Iterable[str] = (),
 ) -> Iterator[Sample]:
-    """:func:`draw_unique` one sample at a time (same samples, same order, same errors; the
-    check of ``n`` happens on the first ``next``)."""
+    """Yield ``n`` samples whose query texts are distinct and not in ``exclude``.
+
+    Raises:
+        DataError: ``n`` is negative, or the options leave too few distinct queries (both on
+            the first ``next``).
+    """
     if not isinstance(n, int) or n < 0:
         raise DataError(f"n must be a non-negative int, got {n!r}")
     seen = set(exclude)

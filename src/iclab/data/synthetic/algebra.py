@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from iclab.data.synthetic._base import Family, Sample, check_range
+from iclab.data.synthetic._base import Sample, check_range, make_family
 from iclab.errors import DataError
 
 _OWNER = "AlgebraOptions"
@@ -93,12 +93,8 @@ def sample_algebra(rng: random.Random, misleading: bool, opts: AlgebraOptions) -
                         "solution": {"a": a, "b": b}})
 
 
-FAMILY = Family(
-    name="algebra",
-    sample=sample_algebra,
-    options_type=AlgebraOptions,
-    kind="generation",
-    labels=(),
+FAMILY = make_family(
+    "algebra", sample_algebra, AlgebraOptions,
     summary="three equations in a, b with one dependent: the last (normal) or the second "
             "(misleading)",
 )

@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from iclab.data.synthetic._base import Family, Sample, check_range
+from iclab.data.synthetic._base import Sample, check_range, make_family
 
 _OWNER = "BooleanOptions"
 
@@ -93,11 +93,7 @@ def sample_boolean(rng: random.Random, misleading: bool, opts: BooleanOptions) -
                   info={"suffix": f"{op} {literal}", "body_value": body_value})
 
 
-FAMILY = Family(
-    name="boolean",
-    sample=sample_boolean,
-    options_type=BooleanOptions,
-    kind="classification",
-    labels=("1", "0"),
+FAMILY = make_family(
+    "boolean", sample_boolean, BooleanOptions, labels=("1", "0"),
     summary="and/or expression whose suffix decides (normal) or is neutral (misleading)",
 )

@@ -36,7 +36,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from iclab.data.synthetic._base import Family, Sample, check_int, check_range
+from iclab.data.synthetic._base import Sample, check_int, check_range, make_family
 from iclab.data.synthetic.sandbox import run_program
 
 _OWNER = "CodeOptions"
@@ -129,11 +129,7 @@ def sample_code(rng: random.Random, misleading: bool, opts: CodeOptions) -> Samp
                       info={"program": program, "stdin": f"{value}\n", "op": op, "k": k})
 
 
-FAMILY = Family(
-    name="code",
-    sample=sample_code,
-    options_type=CodeOptions,
-    kind="generation",
-    labels=(),
+FAMILY = make_family(
+    "code", sample_code, CodeOptions,
     summary="program whose function2 ignores (normal) or uses (misleading) a heavy function1",
 )

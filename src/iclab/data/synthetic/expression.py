@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from iclab.data.synthetic._base import Family, Sample, check_int, check_range, signed_sum_text
+from iclab.data.synthetic._base import Sample, check_int, check_range, make_family, signed_sum_text
 
 _OWNER = "ExpressionOptions"
 
@@ -88,11 +88,7 @@ def sample_expression(rng: random.Random, misleading: bool, opts: ExpressionOpti
                   info={"s": s, "z": z, "c": c})
 
 
-FAMILY = Family(
-    name="expression",
-    sample=sample_expression,
-    options_type=ExpressionOptions,
-    kind="generation",
-    labels=(),
+FAMILY = make_family(
+    "expression", sample_expression, ExpressionOptions,
     summary="(S)+(Z)*(C)= with Z summing to 0 (normal) or not (misleading); answer its value",
 )

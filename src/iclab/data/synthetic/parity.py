@@ -27,7 +27,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from iclab.data.synthetic._base import Family, Sample, check_range
+from iclab.data.synthetic._base import Sample, check_range, make_family
 from iclab.errors import DataError
 
 _OWNER = "ParityOptions"
@@ -86,11 +86,8 @@ def sample_parity(rng: random.Random, misleading: bool, opts: ParityOptions) -> 
                   info={"start": _SIDES[start], "flips": flips, "flip_lines": mentions})
 
 
-FAMILY = Family(
-    name="parity",
-    sample=sample_parity,
-    options_type=ParityOptions,
-    kind="classification",
-    labels=("heads", "tails"),
-    summary="coin side after flips: parity of the number of flips (misleading: 'flips it twice')",
+FAMILY = make_family(
+    "parity", sample_parity, ParityOptions, labels=("heads", "tails"),
+    summary="coin side after flips: parity of the number of flips (misleading: 'flips it "
+            "twice')",
 )

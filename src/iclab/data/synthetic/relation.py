@@ -24,7 +24,7 @@ import random
 import string
 from dataclasses import dataclass
 
-from iclab.data.synthetic._base import Family, Sample, check_range
+from iclab.data.synthetic._base import Sample, check_range, make_family
 from iclab.errors import DataError
 
 _OWNER = "RelationOptions"
@@ -100,12 +100,8 @@ def sample_relation(rng: random.Random, misleading: bool, opts: RelationOptions)
                   info={"edges": [list(e) for e in edges]})
 
 
-FAMILY = Family(
-    name="relation",
-    sample=sample_relation,
-    options_type=RelationOptions,
-    kind="classification",
-    labels=("True", "False"),
+FAMILY = make_family(
+    "relation", sample_relation, RelationOptions, labels=("True", "False"),
     summary="is A connected with Z: Z appears only when reachable (normal) or unreachable "
             "(misleading)",
 )
