@@ -16,14 +16,8 @@ from iclab.engine.plan import check_distinct_choices, encode_continuation, score
 from iclab.engine.run import BatchLimits
 from iclab.engine.score import Over, RawScores, score_token_choices
 from iclab.engine.sweep_generate import sweep_generate
-from iclab.engine.types import (
-    ChoiceScores,
-    CurveScores,
-    EngineError,
-    Generation,
-    ScoreMode,
-    TopToken,
-)
+from iclab.engine.types import ChoiceScores, CurveScores, EngineError, Generation, ScoreMode
+from iclab.engine.types import TopToken
 from iclab.prompts.types import Prompt
 from iclab.versions import require_supported
 
