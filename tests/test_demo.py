@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 import torch
 
 from iclab.demo import demo_configs, run_demo
