@@ -9,7 +9,7 @@ REPEATS=${REPEATS:-50}
 for spec in gemma-3-270m:lr-sst2 gemma-3-270m:lr-financial_phrasebank smollm2-135m:lr-sst2; do
     model=${spec%%:*}; task=${spec#*:}
     $ICLAB curves --model "$model" --task "$task" --settings default,random,flip,flip-f2d \
-        --repeats "$REPEATS" --demos 60 --out "$OUT/curves-$model-$task" --json \
+        --repeats "$REPEATS" --shots 60 --out "$OUT/curves-$model-$task" --json \
         | tail -n 1 > "$OUT/curves-$model-$task.json.tmp"
     mv "$OUT/curves-$model-$task.json.tmp" "$OUT/curves-$model-$task.json"
 done

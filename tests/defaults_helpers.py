@@ -71,10 +71,12 @@ def assert_cell_defaults_match(cell: type, config: type, renames: Mapping[str, s
         assert got == value, f"cell field {name!r} defaults to {got!r}, the config to {value!r}"
 
 
-def cli_config(monkeypatch: pytest.MonkeyPatch, args: list[str], target: str) -> Any:
+def cli_config(monkeypatch: pytest.MonkeyPatch, args: list[str], target: str,
+               of: type | None = None) -> Any:
     """Run ``iclab ARGS`` with a tiny model and ``target`` (``module:function``, the verb's
     library entry point) patched to capture what the verb passes it; return the first
-    argument that is an instance of a dataclass named ``*Config`` (the config)."""
+    argument that is an instance of ``of`` (default: of a dataclass named ``*Config``; the
+    entry point may also take other dataclasses, e.g. a loaded task)."""
     module, name = target.split(":")
     seen: dict[str, Any] = {}
 
@@ -87,7 +89,8 @@ def cli_config(monkeypatch: pytest.MonkeyPatch, args: list[str], target: str) ->
     monkeypatch.setattr(iclab.models, "load_model", lambda *a, **k: tiny)
     result = CliRunner().invoke(app, args)
     assert isinstance(result.exception, Captured), (result.output, result.exception)
-    configs = [v for v in seen["values"]
-               if dataclasses.is_dataclass(v) and type(v).__name__.endswith("Config")]
+    configs = [v for v in seen["values"] if dataclasses.is_dataclass(v)
+               and not isinstance(v, type)
+               and (isinstance(v, of) if of is not None else type(v).__name__.endswith("Config"))]
     assert configs, f"{target} got no config"
     return configs[0]

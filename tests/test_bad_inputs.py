@@ -164,7 +164,7 @@ CASES = [
     ("curves-unknown-setting", "curves -m " + NO_MODEL + " --settings default,nosuch "
      "-o {w}/out", "nosuch"),
     ("curves-zero-repeats", "curves -m " + NO_MODEL + " --repeats 0 -o {w}/out",
-     "repeats and demos must be >= 1"),
+     "repeats and shots must be >= 1"),
     ("curves-bad-sampling", "curves -m " + NO_MODEL + " --sampling sideways -o {w}/out",
      "sampling must be 'iid' or 'balanced'"),
     ("curves-unknown-template", "curves -m " + NO_MODEL + " --template nosuch -o {w}/out",

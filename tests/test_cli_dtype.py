@@ -30,7 +30,7 @@ def test_eval_bf16(tiny_dir, tmp_path):
 
 def test_curves_bf16(tiny_dir, tmp_path):
     out = _json(["curves", "-m", tiny_dir, "-t", "word-sentiment", "--settings", "default",
-                 "--repeats", "2", "--demos", "4", "-o", str(tmp_path)])
+                 "--repeats", "2", "--shots", "4", "-o", str(tmp_path)])
     final = out["settings"]["default"]["final"]["loglik"]["mean"]
     assert math.isfinite(final) and final < 0
 

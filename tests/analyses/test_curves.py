@@ -39,7 +39,7 @@ def _separate_runs(engine, task, prompt_demos, setting, n):
 
 
 def _check_one_pass_equals_separate(engine, task, n):
-    cfg = CurvesConfig(settings=("default",), repeats=1, demos=n)
+    cfg = CurvesConfig(settings=("default",), repeats=1, shots=n)
     prompt = repeat_prompts(task, engine.tokenizer, cfg, 0, engine.max_length)["default"]
     one_pass = np.array(engine.curves([prompt])[0].logprobs)
     pool = task.split("train")
@@ -72,7 +72,7 @@ def test_setting_names_and_targets(tiny_engine):
     assert resolve_setting("replacement:rating_1", 60) == "replacement:rating_1"
     task = _task()
     cfg = CurvesConfig(settings=("default", "random", "flip", "alternating", "replacement:flip"),
-                       repeats=1, demos=12)
+                       repeats=1, shots=12)
     ps = repeat_prompts(task, tiny_engine.tokenizer, cfg, 0, None)
     gold = ps["default"].demo_targets
     # every variant of a repeat shares examples and order
@@ -101,7 +101,8 @@ def test_position_metrics_and_smoothing():
 
 @pytest.mark.slow
 def test_run_summary_and_outputs(tiny_engine, tmp_path):
-    cfg = CurvesConfig(settings=("default", "random"), repeats=4, demos=6, final_window=2)
+    cfg = CurvesConfig(settings=("default", "random"), repeats=4, shots=6, final_window=2,
+                       label_mass=False)
     res = run_curves(tiny_engine, _task(), cfg, "tiny")
     assert res.values["default"]["loglik"].shape == (4, 6)
     s = summarize(res)

@@ -38,12 +38,12 @@ def _shown(text: str) -> list[int]:
 def test_random_labels_continue_the_repeats_generator(repeat):
     test_idx, demo_idx, label_idx = PAPER_DRAWS[repeat]
     tok = tiny_tokenizer("llama")
-    cfg = CurvesConfig.paper(settings=("default", "random"), repeats=2, demos=6)
+    cfg = CurvesConfig.paper(settings=("default", "random"), repeats=2, shots=6)
     prompts = repeat_prompts(_task(), tok, cfg, repeat, None)
     assert _shown(prompts["default"].text)[:6] == demo_idx
     assert _shown(prompts["random"].text)[:6] == label_idx
     assert f"t{test_idx}" in prompts["random"].text
-    fresh = repeat_prompts(_task(), tok, CurvesConfig(settings=("random",), demos=6), repeat, None)
+    fresh = repeat_prompts(_task(), tok, CurvesConfig(settings=("random",), shots=6), repeat, None)
     assert _shown(fresh["random"].text)[:6] == FRESH[repeat]  # iclab default kept
 
 
@@ -51,7 +51,7 @@ def test_paper_flip_points():
     assert PAPER_RUNS["lr-sst2"] == (140, 60) and PAPER_RUNS["lr-mrpc"] == (40, 17)
     assert PAPER_RUNS["lr-rte"] == (30, 10) and PAPER_RUNS["lr-subj"] == (80, 30)
     cfg = CurvesConfig.paper("lr-sst2")
-    assert (cfg.demos, cfg.flip_at, cfg.random_stream) == (140, 60, "continue")
-    assert resolve_setting("flip", cfg.demos, cfg.flip_at) == "flip-after:60"
+    assert (cfg.shots, cfg.flip_at, cfg.random_stream) == (140, 60, "continue")
+    assert resolve_setting("flip", cfg.shots, cfg.flip_at) == "flip-after:60"
     assert resolve_setting("flip-f2d", 60) == "flip-after:30:f2d"  # iclab default: N // 2
     assert CurvesConfig().random_stream == "fresh" and CurvesConfig().flip_at is None

@@ -87,14 +87,14 @@ def _demo_text(prompt):
 
 @pytest.mark.parametrize("name", list(PAPER_TEXT))
 def test_settings_write_the_papers_prompt(name):
-    cfg = CurvesConfig.paper(settings=(name,), repeats=1, demos=6)
+    cfg = CurvesConfig.paper(settings=(name,), repeats=1, shots=6)
     prompt = repeat_prompts(_task(), tiny_tokenizer("llama"), cfg, 0, None)[name]
     assert _demo_text(prompt) == PAPER_TEXT[name]
     assert prompt.text.endswith("\nAnswer:")
 
 
 def test_scored_positions_are_the_papers_train_labels():
-    cfg = CurvesConfig.paper(settings=tuple(PAPER_TEXT), repeats=1, demos=6)
+    cfg = CurvesConfig.paper(settings=tuple(PAPER_TEXT), repeats=1, shots=6)
     ps = repeat_prompts(_task(), tiny_tokenizer("llama"), cfg, 0, None)
     gold = (0, 0, 0, 1, 0, 1)  # labels of x6 x2 x6 x3 x0 x5: the paper's train_labels
     for name, p in ps.items():
@@ -104,19 +104,19 @@ def test_scored_positions_are_the_papers_train_labels():
 
 def test_random_until_step_repeat_1_and_three_classes():
     tok = tiny_tokenizer("llama")
-    cfg = CurvesConfig.paper(settings=("random:4",), repeats=2, demos=6)
+    cfg = CurvesConfig.paper(settings=("random:4",), repeats=2, shots=6)
     assert _demo_text(repeat_prompts(_task(), tok, cfg, 1, None)["random:4"]) == \
         PAPER_REPEAT1_RANDOM4
-    cfg = CurvesConfig.paper(settings=("flip-every:2",), repeats=1, demos=6)
+    cfg = CurvesConfig.paper(settings=("flip-every:2",), repeats=1, shots=6)
     assert _demo_text(repeat_prompts(_task(3), tok, cfg, 0, None)["flip-every:2"]) == PAPER_3
 
 
 def test_trigger_flip_prompt():
     tok = tiny_tokenizer("llama")
-    cfg = CurvesConfig.paper(settings=("default",), repeats=1, demos=6, instruction="TRIGGER_FLIP")
+    cfg = CurvesConfig.paper(settings=("default",), repeats=1, shots=6, instruction="TRIGGER_FLIP")
     assert _demo_text(repeat_prompts(_task(), tok, cfg, 0, None)["default"]) == \
         TRIGGER + PAPER_TEXT["default"]
-    cfg = CurvesConfig.paper(settings=("default",), repeats=1, demos=6, instruction="TRIGGER_FLIP")
+    cfg = CurvesConfig.paper(settings=("default",), repeats=1, shots=6, instruction="TRIGGER_FLIP")
     three = repeat_prompts(_task(3), tok, cfg, 0, None)["default"]
     assert three.text.startswith(TRIGGER_3 + "Sentence: 'x6' \nAnswer: negative\n\n")
 
@@ -125,9 +125,9 @@ def test_valid_smoothing_is_the_papers_convolution(tiny_engine):
     # np.convolve([1, 3, 5, 7, 9], np.ones(3) / 3, mode='valid') == [3, 5, 7]
     np.testing.assert_allclose(moving_average(np.array([1.0, 3, 5, 7, 9]), 3, "valid"), [3, 5, 7])
     task = _task()
-    raw = run_curves(tiny_engine, task, CurvesConfig(settings=("default",), repeats=3, demos=6),
+    raw = run_curves(tiny_engine, task, CurvesConfig(settings=("default",), repeats=3, shots=6),
                      "tiny")
-    cfg = CurvesConfig.paper(settings=("default",), repeats=3, demos=6, smooth=3, query=False)
+    cfg = CurvesConfig.paper(settings=("default",), repeats=3, shots=6, smooth=3, query=False)
     res = run_curves(tiny_engine, task, cfg, "tiny")
     mean = raw.values["default"]["loglik"].mean(axis=0)
     smoothed = [c["mean"] for c in summarize(res)["settings"]["default"]["per_position"]["loglik"]]
@@ -169,7 +169,7 @@ def test_paper_prior_averages_log_probs_of_the_three_texts():
 
 def test_query_metrics_read_the_query(tiny_engine):
     task = _task()
-    cfg = CurvesConfig.paper(settings=("default",), repeats=2, demos=6)
+    cfg = CurvesConfig.paper(settings=("default",), repeats=2, shots=6)
     prompts = [repeat_prompts(task, tiny_engine.tokenizer, cfg, r, None)["default"]
                for r in range(2)]
     m = query_metrics(tiny_engine, task, prompts)
@@ -193,7 +193,7 @@ def test_predicted_labels_are_the_models_zero_shot_predictions(tiny_engine):
         p = build_prompt(task, [], ex, "label-relationships", "gold", tiny_engine.tokenizer)
         expected.append(tiny_engine.score([p], mode="first", over="labels")[0].prediction)
     assert predict(list(pool)) == expected
-    cfg = CurvesConfig.paper(settings=("predicted", "off-by-one+predicted"), repeats=1, demos=6)
+    cfg = CurvesConfig.paper(settings=("predicted", "off-by-one+predicted"), repeats=1, shots=6)
     ps = repeat_prompts(task, tiny_engine.tokenizer, cfg, 0, None, predict)
     shown = re.findall(r"Answer: (\w+)", _demo_text(ps["predicted"]))
     assert shown == [task.labels[expected[i]] for i in (6, 2, 6, 3, 0, 5)]
@@ -209,7 +209,7 @@ def test_query_calibration_and_predictions_on_gemma():
 
     engine = Engine(load_model("gemma-3-270m"))
     task = load_task("lr-sst2")
-    cfg = CurvesConfig.paper("lr-sst2", settings=("default", "predicted"), repeats=2, demos=8,
+    cfg = CurvesConfig.paper("lr-sst2", settings=("default", "predicted"), repeats=2, shots=8,
                              flip_at=4, smooth=3)
     res = run_curves(engine, task, cfg, "gemma-3-270m")
     assert res.values["predicted"]["loglik"].shape == (2, 6)

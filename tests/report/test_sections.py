@@ -168,7 +168,7 @@ def test_curves_section_reads_the_curves_analysis_rows_and_matches_its_summary()
     from iclab.analyses.curves.run import CurvesConfig, CurvesResult, per_position_frame, summarize
 
     rng = np.random.default_rng(5)
-    cfg = CurvesConfig(settings=("default", "flip"), repeats=5, demos=8)
+    cfg = CurvesConfig(settings=("default", "flip"), repeats=5, shots=8)
     result = CurvesResult(cfg, "sst2", "gemma-test", n_labels=2)
     for setting in cfg.settings:
         result.values[setting] = {m: rng.random((5, 8)) for m in ("loglik", "accuracy",

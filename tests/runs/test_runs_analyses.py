@@ -30,14 +30,14 @@ params:
   model: {tiny_dir}
   task: word-sentiment
   template: default
-  demos: 6
+  shots: 6
 """)
     assert run_config(config, tmp_path / "run", progress=False).finished == 4
     df = load_results(tmp_path / "run")
     assert len(df) == 4 * 6 and set(df["position"]) == set(range(6))
     ref = run_curves(Engine(tiny_model("llama", seed=5), tiny_tokenizer("llama")),
                      load_task("word-sentiment"),
-                     CurvesConfig(settings=("default", "random"), repeats=2, demos=6,
+                     CurvesConfig(settings=("default", "random"), repeats=2, shots=6,
                                   template="default", label_mass=True))
     for setting in ("default", "random"):
         for metric in ("loglik", "accuracy", "entropy", "label_mass"):

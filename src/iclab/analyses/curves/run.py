@@ -37,20 +37,13 @@ from iclab.prompts.labelrel import compose_instruction, inputs_off_by_one
 from iclab.prompts.settings import label_words, parse_setting
 from iclab.prompts.templates import get_template
 from iclab.prompts.types import Prompt
+from iclab.analyses.curves.config import PAPER_RUNS, CurvesConfig  # noqa: F401  re-exported
 from iclab.analyses.curves.metrics import Predictor, moving_average, position_metrics  # noqa: F401
 
 OFF_BY_ONE = "off-by-one"
 
 METRICS = ("loglik", "accuracy", "entropy")
 SETTING_ALIASES = {"default": "gold", "random": "random-empirical"}
-
-
-PAPER_RUNS: dict[str, tuple[int, int]] = {
-    "lr-sst2": (140, 60), "lr-subj": (80, 30), "lr-financial_phrasebank": (80, 30),
-    "lr-medical_questions_pairs": (50, 20), "lr-mrpc": (40, 17), "lr-wnli": (60, 20),
-    "lr-hate_speech": (80, 20), "lr-rte": (30, 10), "lr-ag_news": (50, 20),
-}
-"""Task -> (N demonstrations, flip point F) of the paper's LLaMa-2 runs."""
 
 
 def resolve_setting(name: str, n_demos: int, flip_at: int | None = None) -> str:
@@ -79,82 +72,6 @@ def resolve_setting(name: str, n_demos: int, flip_at: int | None = None) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class CurvesConfig:
-    """What one curves run computes.
-
-    Attributes:
-        settings: curve settings (see :func:`resolve_setting`).
-        repeats: number of repeats r = 0..repeats-1 (rng seed 200 + r).
-        demos: demonstrations per prompt (N).
-        template: prompt preset; the paper's is ``label-relationships``.
-        sampling: ``iid`` (with replacement, the paper's) or ``balanced``.
-        smooth: moving-average window over positions (1: none).
-        final_window: the ``final`` summary averages the last this-many positions per repeat.
-        label_mass: also compute the full-vocabulary probability mass on the label tokens.
-        flip_at: flip point F of ``flip``/``flip-f2d`` (None: N // 2).
-        random_stream: ``fresh`` (random labels from ``default_rng(r)``) or ``continue``
-            (the paper's: the repeat's generator continues after the demonstration draws).
-        preset: ``iclab`` or ``paper`` (:meth:`paper`).
-        smooth_mode: ``trailing`` (point i averages positions i-w+1..i, the first w-1 over
-            what exists) or ``valid`` (the paper's ``np.convolve(..., mode='valid')``: P-w+1
-            points, point j averaging positions j..j+w-1 and plotted at j, as the paper does).
-        task_instruction: write the paper's instruction for the task first (its
-            ``use_default_prompt``; :data:`iclab.prompts.labelrel.TASK_INSTRUCTIONS`).
-        instruction: instruction text after it (its ``prompt_string``); ``TRIGGER_FLIP``
-            writes the paper's trigger-flip text for each setting's label words.
-        query: also score the query (uncalibrated, and with the paper's calibration).
-    """
-
-    settings: tuple[str, ...] = ("default", "random")
-    repeats: int = 50
-    demos: int = 60
-    template: str = "label-relationships"
-    sampling: str = "iid"
-    smooth: int = 1
-    final_window: int = 1
-    label_mass: bool = False
-    flip_at: int | None = None
-    random_stream: str = "fresh"
-    preset: str = "iclab"
-    smooth_mode: str = "trailing"
-    task_instruction: bool = False
-    instruction: str = ""
-    query: bool = False
-
-    @classmethod
-    def paper(cls, task: str | None = None, **overrides: Any) -> "CurvesConfig":
-        """The ``paper`` preset: random labels continue the repeat's generator, smoothing is a
-        'valid' convolution, the query is scored (calibrated too); for a task of
-        :data:`PAPER_RUNS`, its N and flip point F; then ``overrides``."""
-        base: dict[str, Any] = {"random_stream": "continue", "preset": "paper",
-                                "smooth_mode": "valid", "query": True}
-        if task in PAPER_RUNS:
-            base.update(demos=PAPER_RUNS[task][0], flip_at=PAPER_RUNS[task][1])
-        return cls(**{**base, **overrides})
-
-    def __post_init__(self) -> None:
-        if self.random_stream not in ("fresh", "continue") or self.preset not in ("iclab",
-                                                                                   "paper"):
-            raise IclabError("curves: random_stream must be fresh/continue, preset iclab/paper")
-        if self.flip_at is not None and not 0 <= self.flip_at <= self.demos:
-            raise IclabError(f"curves: flip_at must be in [0, demos], got {self.flip_at}")
-        if not self.settings:
-            raise IclabError("curves: give at least one setting")
-        if self.repeats < 1 or self.demos < 1:
-            raise IclabError(f"curves: repeats and demos must be >= 1 (got {self.repeats}, {self.demos})")
-        if self.sampling not in ("iid", "balanced"):
-            raise IclabError(f"curves: sampling must be 'iid' or 'balanced', got {self.sampling!r}")
-        if not 1 <= self.final_window <= self.demos or self.smooth < 1:
-            raise IclabError("curves: need 1 <= final_window <= demos and smooth >= 1")
-        if self.smooth_mode not in ("trailing", "valid"):
-            raise IclabError(f"curves: smooth_mode must be 'trailing' or 'valid', got "
-                             f"{self.smooth_mode!r}")
-        if self.smooth_mode == "valid" and self.smooth > self.demos:
-            raise IclabError(f"curves: a 'valid' smoothing window of {self.smooth} leaves no "
-                             f"point of {self.demos} positions")
-
-
 def repeat_prompts(task: Task, tokenizer: Any, cfg: CurvesConfig, repeat: int,
                    max_length: int | None, predict: Predictor | None = None
                    ) -> dict[str, Prompt]:
@@ -167,17 +84,17 @@ def repeat_prompts(task: Task, tokenizer: Any, cfg: CurvesConfig, repeat: int,
     pool, test = task.split("train"), task.split("test")
     label_draws = None
     if cfg.sampling == "iid":
-        draw = sample_iid(len(pool), cfg.demos, repeat, test_size=len(test), n_test=1)
+        draw = sample_iid(len(pool), cfg.shots, repeat, test_size=len(test), n_test=1)
         demos = [pool[i] for i in draw.demo_indices]
         query = test[draw.test_indices[0]]
         if cfg.random_stream == "continue":
             label_draws = draw.label_draws(len(pool), 1)[0]
     else:
-        demos = list(sample_balanced(pool, cfg.demos, 200 + repeat, task.labels))
+        demos = list(sample_balanced(pool, cfg.shots, 200 + repeat, task.labels))
         query = test[int(np.random.default_rng(200 + repeat).integers(len(test)))]
     out = {}
     for name in cfg.settings:
-        spec = resolve_setting(name, cfg.demos, cfg.flip_at)
+        spec = resolve_setting(name, cfg.shots, cfg.flip_at)
         setting = parse_setting(spec)
         shown = inputs_off_by_one(demos) if name.startswith(OFF_BY_ONE) else list(demos)
         draws = None
@@ -268,7 +185,7 @@ def run_curves(engine: Any, task: Task, cfg: CurvesConfig, model_name: str = "",
                                for m, v in metrics.items()}
         if cfg.query:
             result.query[name] = query_metrics(engine, task, plist)
-        spec = resolve_setting(name, cfg.demos, cfg.flip_at)
+        spec = resolve_setting(name, cfg.shots, cfg.flip_at)
         if spec.startswith("flip-after:"):
             result.flip_points[name] = int(spec.split(":")[1])
     return result
@@ -303,7 +220,7 @@ def summarize(result: CurvesResult, level: float = 0.95) -> dict[str, Any]:
                     "loglik_mean_over_positions": bootstrap_mean(diff.mean(axis=1), level).as_dict(),
                 }
     return {"task": result.task, "model": result.model, "repeats": result.config.repeats,
-            "demos": result.config.demos, "template": result.config.template,
+            "shots": result.config.shots, "template": result.config.template,
             "settings": settings, "gaps": gaps, "chance_accuracy": 1.0 / result.n_labels,
             "final_window": w, "smooth": result.config.smooth,
             "smooth_mode": result.config.smooth_mode}

@@ -8,32 +8,39 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from iclab.analyses.curves.config import DEFAULT_TASK, CurvesConfig
+from iclab.models.bundled import DEFAULT_MODEL
 from iclab.runs.context import Context
 from iclab.runs.registry import register_analysis
-from iclab.models.bundled import DEFAULT_MODEL
+
+STORED_SHOTS = "demos"
+"""The key ``shots`` is stored under in a cell's config (its name before ``shots``): the
+stored config is hashed into the cell id, so every existing curves run directory resumes."""
 
 
 class CurvesCell(BaseModel):
-    """One curve: model, task, label setting, repeat r (rng seed 200 + r), N demos (unset: 60,
-    or the paper's N under ``preset: paper``);
-    ``preset: paper`` continues the repeat's generator for random labels and flips at the
-    paper's F for its datasets (``flip_at`` overrides)."""
+    """One curve: model, task, label setting, repeat r (rng seed 200 + r), N = ``shots``
+    demonstrations (unset: :class:`CurvesConfig`'s, or the paper's N under ``preset: paper``;
+    the old key ``demos`` is accepted too); ``preset: paper`` continues the repeat's generator
+    for random labels and flips at the paper's F for its datasets (``flip_at`` overrides)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", serialize_by_alias=True)
 
     model: str = DEFAULT_MODEL
     revision: str | None = None
     dtype: Literal["float32", "bfloat16", "float16"] | None = None
-    task: str = "lr-sst2"
-    setting: str = "default"
+    task: str = DEFAULT_TASK
+    setting: str = CurvesConfig.settings[0]
     repeat: int = Field(default=0, ge=0)
-    demos: int | None = Field(default=None, ge=1)
-    template: str = "label-relationships"
-    sampling: Literal["iid", "balanced"] = "iid"
-    preset: Literal["iclab", "paper"] = "iclab"
-    flip_at: int | None = Field(default=None, ge=0)
+    shots: int | None = Field(default=None, ge=1,
+                              validation_alias=AliasChoices("shots", STORED_SHOTS),
+                              serialization_alias=STORED_SHOTS)
+    template: str = CurvesConfig.template
+    sampling: Literal["iid", "balanced"] = CurvesConfig.sampling  # type: ignore[assignment]
+    preset: Literal["iclab", "paper"] = CurvesConfig.preset  # type: ignore[assignment]
+    flip_at: int | None = Field(default=CurvesConfig.flip_at, ge=0)
 
 
 def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
@@ -41,15 +48,15 @@ def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     import numpy as np
 
     from iclab.analyses.curves.model import zero_shot_predictor
-    from iclab.analyses.curves.run import CurvesConfig, position_metrics, repeat_prompts
+    from iclab.analyses.curves.run import position_metrics, repeat_prompts
     from iclab.analyses.prompt_stats.sweep import _task
 
     engine = ctx.engine(cell["model"], cell["revision"], cell["dtype"])
     common: dict[str, Any] = dict(settings=(cell["setting"],), repeats=1,
                                   template=cell["template"], sampling=cell["sampling"])
-    for key in ("demos", "flip_at"):  # unset: the preset's (iclab: 60 and N // 2)
-        if cell.get(key) is not None:
-            common[key] = cell[key]
+    for key, stored in (("shots", STORED_SHOTS), ("flip_at", "flip_at")):
+        if cell.get(stored) is not None:  # unset: the preset's (iclab: the config's, N // 2)
+            common[key] = cell[stored]
     cfg = (CurvesConfig.paper(cell["task"], **common) if cell.get("preset") == "paper"
            else CurvesConfig(**common))
     task = _task(cell["task"])
@@ -65,7 +72,7 @@ def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
 
 def estimate_cost(cell: Any) -> float:
     """Rough CPU seconds: one forward of ~25 tokens per demo, ~1 ms per token."""
-    return 1e-3 * 25 * (cell.get("demos") or 60)
+    return 1e-3 * 25 * (cell.get(STORED_SHOTS) or cell.get("shots") or CurvesConfig.shots)
 
 
 register_analysis(

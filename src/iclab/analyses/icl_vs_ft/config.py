@@ -1,15 +1,26 @@
-"""The ICL-vs-fine-tuning config (the one place its defaults live) and result types."""
+"""The ICL-vs-fine-tuning config: the one place its defaults live (``iclab icl-vs-ft``'s options
+and the sweep cell take theirs from here). Imports nothing heavy (no torch, no engine), so
+``iclab --help`` stays fast; the result types are in :mod:`iclab.analyses.icl_vs_ft.result`."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
-from iclab.analyses.icl_vs_ft.circuit_shift import Shift
-from iclab.analyses.icl_vs_ft.eval import MATCHES, ShotAccuracy, IclVsFtError, Match
-from iclab.analyses.icl_vs_ft.paper import PAPER_FAMILIES
 from iclab.data.synthetic import TASK_NAMES
 from iclab.data.synthetic.paper import GENERATORS, PAPER_SEED
+from iclab.errors import IclabError
+
+Match = Literal["exact", "substring"]
+MATCHES: tuple[Match, ...] = ("exact", "substring")
+
+PAPER_FAMILIES: tuple[str, ...] = ("expression", "relation", "boolean", "algebra")
+"""The families of the paper's headline table (its ``group_test``; code is not in it)."""
+
+
+class IclVsFtError(IclabError, ValueError):
+    """A setting of the ICL-vs-fine-tuning analysis is out of range or inconsistent."""
+
 
 METHOD_NAMES = {"full": "FT", "lora": "LoRA"}
 PRESETS = ("iclab", "paper")
@@ -132,36 +143,3 @@ PAPER_DEFAULTS: dict[str, Any] = {
 114514, substring scoring; full fine-tuning on a 4 x 1000-row mixture (loss on the whole
 sequence, lr 1e-5 constant after 20 warm-up steps, batch 16), evaluated 0-shot at step 100;
 no circuit shift (the paper released no code for it)."""
-
-
-@dataclass
-class TrainedRun:
-    """One fine-tuning run: its label, training record and evaluation."""
-
-    label: str
-    method: str
-    n_per_task: int
-    info: dict[str, Any]
-    cells: list[ShotAccuracy]
-
-
-@dataclass
-class IclVsFtResult:
-    """Everything one comparison produced.
-
-    Attributes:
-        base: base-model accuracy per (task, split, shots).
-        trained: one entry per fine-tuning run.
-        shifts: task -> method label -> :class:`Shift`.
-        patching: task -> patching summary (``n_queries``, ``ld_zero``, ``ld_icl``).
-        table: accuracy rows (``task``, ``split``, ``method``, ``accuracy``, ``shots``).
-        circuit: circuit rows (``task``, ``method``, ``measure``, ``layer``, ``head``,
-            ``value``).
-    """
-
-    base: list[ShotAccuracy]
-    trained: list[TrainedRun] = field(default_factory=list)
-    shifts: dict[str, dict[str, Shift]] = field(default_factory=dict)
-    patching: dict[str, dict[str, float]] = field(default_factory=dict)
-    table: list[dict[str, Any]] = field(default_factory=list)
-    circuit: list[dict[str, Any]] = field(default_factory=list)

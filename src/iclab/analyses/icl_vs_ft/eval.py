@@ -17,17 +17,15 @@ text) and scored by a named match preset:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Sequence
 
+from iclab.analyses.icl_vs_ft.config import MATCHES, IclVsFtError, Match
 from iclab.data.types import Example, Task
 from iclab.engine import Engine, first_line
-from iclab.errors import IclabError
 from iclab.prompts import build_prompt
 from iclab.prompts.build import select_queries
 from iclab.prompts.types import Prompt
 
-Match = Literal["exact", "substring"]
-MATCHES: tuple[Match, ...] = ("exact", "substring")
 TEMPLATE = "implicit-patterns"
 
 INSTRUCTIONS: dict[str, str] = {
@@ -43,10 +41,6 @@ INSTRUCTIONS: dict[str, str] = {
     "algebra": "Now you need to solve some systems of equations. Here are some examples:",
 }
 """Instruction line per synthetic family (none of them states the hidden pattern)."""
-
-
-class IclVsFtError(IclabError, ValueError):
-    """A setting of the ICL-vs-fine-tuning analysis is out of range or inconsistent."""
 
 
 def answer_matches(output: str, answer: str, match: Match = "exact") -> bool:

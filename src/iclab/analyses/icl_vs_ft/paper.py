@@ -26,12 +26,10 @@ import random
 from typing import Any, Callable, Sequence
 
 from iclab.data.synthetic.paper import GENERATORS, PAPER_SEED, PaperItem, expression_item
+from iclab.analyses.icl_vs_ft.config import PAPER_FAMILIES
 from iclab.analyses.icl_vs_ft.eval import ShotAccuracy
 from iclab.engine import Engine, first_line
 from iclab.prompts.types import Prompt
-
-PAPER_FAMILIES: tuple[str, ...] = ("expression", "relation", "boolean", "algebra")
-"""The families of the paper's headline table (its ``group_test``; code is not in it)."""
 
 PAPER_INSTRUCTIONS: dict[str, str] = {
     "expression": "Now you need to calculate the answer of some mathematic equations. "

@@ -57,9 +57,8 @@ from iclab.analyses.icl_vs_ft.config import (  # noqa: F401  re-exported
     PAPER_DEFAULTS,
     PRESETS,
     IclVsFtConfig,
-    IclVsFtResult,
-    TrainedRun,
 )
+from iclab.analyses.icl_vs_ft.result import IclVsFtResult, TrainedRun  # noqa: F401  re-exported
 
 
 def build_tasks(config: IclVsFtConfig) -> dict[tuple[str, str], Task]:

@@ -18,7 +18,8 @@ from iclab.analyses.icl_vs_ft.circuit_shift import circuit_rows
 from iclab.analyses.icl_vs_ft.eval import best_of_shots
 
 if TYPE_CHECKING:
-    from iclab.analyses.icl_vs_ft.config import IclVsFtConfig, IclVsFtResult
+    from iclab.analyses.icl_vs_ft.config import IclVsFtConfig
+    from iclab.analyses.icl_vs_ft.result import IclVsFtResult
 
 
 def accuracy_table(result: IclVsFtResult, config: IclVsFtConfig) -> list[dict[str, Any]]:

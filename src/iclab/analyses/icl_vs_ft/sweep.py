@@ -24,8 +24,10 @@ _CIRCUIT = ("task", "method", "measure", "layer", "head", "value")
 
 
 class IclVsFtCell(BaseModel):
-    """The config of one ``icl-vs-ft`` cell (None: the library default; see
-    :class:`iclab.analyses.icl_vs_ft.run.IclVsFtConfig` for every field's meaning)."""
+    """The config of one ``icl-vs-ft`` cell. Every option left None takes the library's default:
+    :class:`iclab.analyses.icl_vs_ft.config.IclVsFtConfig`'s, or under ``preset: paper``
+    :meth:`IclVsFtConfig.paper`'s (which is why the cell does not copy the values); see the
+    config for every field's meaning."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -50,13 +52,14 @@ class IclVsFtCell(BaseModel):
     patching: bool | None = None
 
 
-_OPTIONS = ("tasks", "splits", "shots", "samples", "methods", "ft_shots", "n_test", "n_circuit",
-            "match", "loss_on", "epochs", "max_steps", "batch_size", "seed", "patching")
+_MODEL_KEYS = ("model", "revision", "dtype")
+_OPTIONS = tuple(k for k in IclVsFtCell.model_fields if k not in (*_MODEL_KEYS, "preset"))
+"""The cell keys that set an :class:`IclVsFtConfig` field of the same name."""
 
 
 def config_of(cell: dict[str, Any]) -> Any:
     """The :class:`IclVsFtConfig` of a cell (unset options keep the library defaults)."""
-    from iclab.analyses.icl_vs_ft.run import IclVsFtConfig
+    from iclab.analyses.icl_vs_ft.config import IclVsFtConfig
 
     given = {k: tuple(v) if isinstance(v, list) else v for k in _OPTIONS
              if (v := cell.get(k)) is not None}
@@ -92,6 +95,6 @@ def estimate_cost(cell: Any) -> float:
 
 register_analysis(
     "icl-vs-ft", run_cell, estimate_cost=estimate_cost, cell_schema=IclVsFtCell, version="1",
-    model_keys=("model", "revision", "dtype"),
+    model_keys=_MODEL_KEYS,
     description="ICL vs full fine-tuning vs LoRA on implicit-pattern tasks, with circuit shift",
 )

@@ -15,72 +15,26 @@ negative correlation between competition and ICL performance without code; we co
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from iclab.analyses.trtl.checkpoints import Checkpoint
-from iclab.metrics.competition import PAPER_ALPHA_AVERAGED, PAPER_ALPHA_PER_TASK, competition
+from iclab.analyses.trtl.config import (  # noqa: F401  re-exported
+    DEFAULT_CHECKPOINTS,
+    DEFAULT_TASKS,
+    PAPER_SEEDS,
+    SETTING_CURVES,
+    TrTlConfig,
+)
+from iclab.metrics.competition import competition
 from iclab.errors import IclabError
 from iclab.metrics.stats import correlation
 
 __all__ = ["TrTlConfig", "cell_config", "competition", "run_grid", "checkpoint_curves", "summarize",
            "competition_correlation", "SETTING_CURVES"]
-
-SETTING_CURVES = {"gold": "golden", "random": "tr", "abstract": "tl"}
-PAPER_SEEDS = (13, 21, 42, 87, 100)
-
-
-@dataclass(frozen=True)
-class TrTlConfig:
-    """The grid: checkpoints × tasks × seeds × settings.
-
-    Attributes:
-        checkpoints: the checkpoints, each with its series (model) name and step.
-        tasks: task names (default in the CLI: the paper's 16 MetaICL sets).
-        seeds: MetaICL demo seeds (the paper: 13, 21, 42, 87, 100).
-        shots: demonstrations (the paper: 16).
-        scoring: ``generate`` (the paper's exact match of the first line) or ``rank``.
-        limit: test queries per task (the paper caps at 1000).
-        max_new_tokens: generation budget (the paper: 256; generation stops at the first
-            newline after non-space text, so this only bounds run-away outputs).
-        alpha_task / alpha_avg: competition tolerances per task × seed and on averaged curves.
-        device: torch device (None: CUDA if available).
-        dtype: ``float32``/``bfloat16``/``float16`` (None: bf16 on CUDA, fp32 on CPU).
-        decimals: None (exact) or 2 (the paper's ``competitive_main.py``: accuracies in %
-            and soft intensities rounded to 2 decimals); the CLI's ``--preset paper``.
-        template: prompt preset: ``metaicl-minimal`` (the paper's headline ``minimal``
-            format) or ``trtl-natural`` (its ``natural_language`` format: each dataset's own
-            template, whose answer phrase generate mode strips; :mod:`iclab.prompts.trtl_formats`).
-    """
-
-    checkpoints: tuple[Checkpoint, ...]
-    tasks: tuple[str, ...]
-    seeds: tuple[int, ...] = PAPER_SEEDS
-    shots: int = 16
-    scoring: Literal["generate", "rank"] = "generate"
-    limit: int | None = 1000
-    max_new_tokens: int = 256
-    alpha_task: float = PAPER_ALPHA_PER_TASK
-    alpha_avg: float = PAPER_ALPHA_AVERAGED
-    settings: tuple[str, ...] = field(default=tuple(SETTING_CURVES))
-    device: str | None = None
-    dtype: str | None = None
-    decimals: int | None = None
-    template: str = "metaicl-minimal"
-
-    def __post_init__(self) -> None:
-        if not self.checkpoints or not self.tasks or not self.seeds:
-            raise IclabError("tr-tl needs at least one checkpoint, task and seed")
-        if self.scoring not in ("generate", "rank"):
-            raise IclabError(f"tr-tl scoring must be 'generate' or 'rank', got {self.scoring!r}")
-        if set(self.settings) != set(SETTING_CURVES):
-            raise IclabError(f"tr-tl settings must be {sorted(SETTING_CURVES)}, got {self.settings}")
-        from iclab.prompts.templates import get_template
-
-        get_template(self.template)
 
 
 def cell_config(cfg: TrTlConfig, ck: Checkpoint, task: str, setting: str) -> Any:
