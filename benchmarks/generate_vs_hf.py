@@ -57,8 +57,8 @@ def prompts_for(tok: Any, n: int, shots: int, own: bool) -> list[Any]:
 
     task = load_task("glue-sst2")
     if not own:
-        return build_prompts(task, tok, k=shots, seed=13, template="metaicl-minimal", limit=n)
-    return [build_prompts(task, tok, k=shots, seed=13 + i, template="metaicl-minimal",
+        return build_prompts(task, tok, shots=shots, seed=13, template="metaicl-minimal", limit=n)
+    return [build_prompts(task, tok, shots=shots, seed=13 + i, template="metaicl-minimal",
                           limit=n)[i] for i in range(n)]
 
 

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.threads:
         torch.set_num_threads(args.threads)
     loaded = load_model(args.model, device="cpu", dtype="float32")
-    prompts = build_prompts(load_task(args.task), loaded.tokenizer, k=args.shots, seed=args.seed,
+    prompts = build_prompts(load_task(args.task), loaded.tokenizer, shots=args.shots, seed=args.seed,
                             template="qa-translation", sampling="choice", limit=args.queries,
                             max_length=None, reserve=args.max_new_tokens)
     out: dict[str, Any] = {"model": args.model, "task": args.task, "queries": len(prompts),

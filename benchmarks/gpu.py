@@ -215,9 +215,9 @@ def load_data(tok: Any, cfg: dict[str, Any]) -> dict[str, Any]:
     from iclab.prompts import build_prompts
 
     sst2_task = load_task("glue-sst2")
-    sst2 = build_prompts(sst2_task, tok, k=cfg["shots"], seed=13, template="metaicl-minimal",
+    sst2 = build_prompts(sst2_task, tok, shots=cfg["shots"], seed=13, template="metaicl-minimal",
                          limit=cfg["queries"])
-    flores = build_prompts(load_task("flores-eng-fra"), tok, k=cfg["gen_shots"], seed=13,
+    flores = build_prompts(load_task("flores-eng-fra"), tok, shots=cfg["gen_shots"], seed=13,
                            template="qa-translation", sampling="choice",
                            limit=cfg["gen_prompts"], reserve=cfg["new_tokens"])
     return {"sst2": sst2, "sst2_task": sst2_task, "flores": flores,

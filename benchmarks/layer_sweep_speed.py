@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     metric = task_metric(task)
     cfg = LayersConfig(masks=(args.mask,), shots=args.k, n=args.prompts, max_new_tokens=args.new)
     prompts = build_prompts(
-        task, engine.tokenizer, k=args.k, seed=0, template=get_template(default_template(task)),
+        task, engine.tokenizer, shots=args.k, seed=0, template=get_template(default_template(task)),
         limit=args.prompts, sampling="fixed" if metric == "accuracy" else "choice",  # type: ignore[arg-type]
         max_length=engine.max_length, reserve=args.new)
     times, scores = [], None

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     model, tok = _load(args.model)
     n = model.config.get_text_config().num_hidden_layers
     r = args.r if args.r is not None else round(0.45 * n)
-    prompts = build_prompts(load_task(args.task), tok, k=args.k, seed=0, limit=args.prompts)
+    prompts = build_prompts(load_task(args.task), tok, shots=args.k, seed=0, limit=args.prompts)
     t_sweep = t_indep = t_full = t_trunc = 0.0
     f_sweep = f_indep = f_full = f_trunc = 0
     shares = []

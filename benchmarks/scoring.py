@@ -151,10 +151,10 @@ def build(model: str, task: str, shots: int, queries: int, seed: int, template: 
                     limits=BatchLimits(pack=pack))
     data = load_task(task)
     if not own_demos:
-        return engine, build_prompts(data, engine.tokenizer, k=shots, seed=seed,
+        return engine, build_prompts(data, engine.tokenizer, shots=shots, seed=seed,
                                      template=template, limit=queries,
                                      max_length=engine.max_length)
-    prompts = [build_prompts(data, engine.tokenizer, k=shots, seed=seed + i, template=template,
+    prompts = [build_prompts(data, engine.tokenizer, shots=shots, seed=seed + i, template=template,
                              limit=i + 1, max_length=engine.max_length)[i]
                for i in range(queries)]
     return engine, prompts

@@ -89,7 +89,7 @@ def test_natural_language_cells_use_each_datasets_format():
     from iclab.data import load_task
 
     task = load_task("glue-sst2")
-    p = build_prompts(task, tiny_tokenizer("gpt_neox"), k=16, seed=13, template=ecfg.template,
+    p = build_prompts(task, tiny_tokenizer("gpt_neox"), shots=16, seed=13, template=ecfg.template,
                       limit=1)[0]
     query = task.split("test")[0].fields["input"].strip()
     assert p.text.endswith("\n\n\n" + query + "\nThe sentiment is ")

@@ -52,7 +52,7 @@ def _engine(arch: str, dtype: torch.dtype) -> Engine:
 
 
 def _prompts(tok, n=5, k=3, task="word-sentiment"):
-    return build_prompts(load_task(task), tok, k=k, seed=0, limit=n)
+    return build_prompts(load_task(task), tok, shots=k, seed=0, limit=n)
 
 
 @DTYPES

@@ -68,7 +68,7 @@ def test_k_shot_prompts_share_demos_and_end_with_query(engine):
     for z, t, ex in zip(zero, two, task.split("test")):
         assert z.text == INSTRUCTIONS["algebra"] + " \n" + ex.fields["input"]
         assert t.text.endswith(" \n " + ex.fields["input"]) and z.target == ex.label
-        assert t.text.count(" \n ") == 2 and dict(t.meta)["k"] == 2
+        assert t.text.count(" \n ") == 2 and dict(t.meta)["shots"] == 2
     with pytest.raises(IclVsFtError, match="shots"):
         k_shot_prompts(task, engine.tokenizer, len(task.split("train")) + 1, 0)
 

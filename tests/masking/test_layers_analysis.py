@@ -36,7 +36,7 @@ def test_classification_sweep_equals_engine_under_mask():
     engine = _engine("gemma3")
     task = load_task("word-sentiment")
     cfg = LayersConfig(masks=("examples",), shots=3, n=4)
-    prompts = build_prompts(task, engine.tokenizer, k=3, seed=0, limit=4)
+    prompts = build_prompts(task, engine.tokenizer, shots=3, seed=0, limit=4)
     scores = sweep_mask(engine, prompts, task, "examples", cfg)
     n_layers = engine.model.config.num_hidden_layers
     assert sorted(scores) == list(range(n_layers + 1))
@@ -68,7 +68,7 @@ def test_generation_sweep_equals_engine_generate_under_mask():
     engine = _engine("gpt_neox")
     task = load_task("english-french")
     cfg = LayersConfig(masks=("examples",), shots=2, n=3, max_new_tokens=6)
-    prompts = build_prompts(task, engine.tokenizer, k=2, seed=0, limit=3, sampling="choice")
+    prompts = build_prompts(task, engine.tokenizer, shots=2, seed=0, limit=3, sampling="choice")
     scores = sweep_mask(engine, prompts, task, "examples", cfg)
     refs = [str(p.target) for p in prompts]
     for layer in (0, 2, engine.model.config.num_hidden_layers):
@@ -86,7 +86,7 @@ def test_engine_packs_again_after_a_context_mask():
 
     engine = _engine("llama")
     task = load_task("word-sentiment")
-    prompts = build_prompts(task, engine.tokenizer, k=2, seed=0, limit=3)
+    prompts = build_prompts(task, engine.tokenizer, shots=2, seed=0, limit=3)
     mask = ContextMask(len(engine.model.model.layers), (row_mask(prompts[0], "examples"),))
     with mask_context(engine.model, mask):  # masks nothing: from the last layer + 1
         assert not packing_works(engine.adapter)
@@ -103,7 +103,7 @@ def test_pass_at_1_wiring_with_canonical_solutions():
 
     task = load_task("humaneval")
     cfg = LayersConfig(shots=1, n=2)
-    prompts = build_prompts(task, tiny_tokenizer("llama"), k=1, seed=0, limit=2,
+    prompts = build_prompts(task, tiny_tokenizer("llama"), shots=1, seed=0, limit=2,
                             template="qa-code", sampling="choice", demo_task=load_task("mbpp"))
     test = task.split("test")
     good = []

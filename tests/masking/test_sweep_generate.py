@@ -37,7 +37,7 @@ def test_sweep_generation_equals_each_point_alone(arch, setting):
     each point's independent masked generation."""
     parts, rows, sink, self_visible = setting
     tok = tiny_tokenizer(arch)
-    prompts = build_prompts(load_task("english-french"), tok, k=3, seed=1, limit=2,
+    prompts = build_prompts(load_task("english-french"), tok, shots=3, seed=1, limit=2,
                             sampling="choice")
     rms = [row_mask(p, parts, rows=rows) for p in prompts]  # type: ignore[arg-type]
     mask = ContextMask(0, tuple(rms), sink, self_visible)  # type: ignore[arg-type]
@@ -61,7 +61,7 @@ def test_sweep_generation_equals_each_point_alone(arch, setting):
 
 def test_chosen_layers_and_bad_masks():
     engine = Engine(tiny_model("llama"), tiny_tokenizer("llama"))
-    prompts = build_prompts(load_task("english-french"), engine.tokenizer, k=2, seed=0, limit=2)
+    prompts = build_prompts(load_task("english-french"), engine.tokenizer, shots=2, seed=0, limit=2)
     rm = row_mask(prompts[0], "examples")
     got = engine.generate_sweep(prompts, ContextMask(0, (rm,)), layers=[1, 4], max_new_tokens=3)
     assert [sorted(g) for g in got] == [[1, 4], [1, 4]]

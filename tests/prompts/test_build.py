@@ -111,18 +111,18 @@ def test_context_window_error_and_drop_front(llama_tok, sst2) -> None:
     demos, q = sst2.splits["train"], sst2.splits["test"][0]
     full = build_prompt(sst2, demos, q, "default", "gold", llama_tok)
     n = len(full.input_ids)
-    with pytest.raises(PromptError, match=r"task 'glue-sst2' with k=6 is \d+ tokens .*max_length=20"):
+    with pytest.raises(PromptError, match=r"task 'glue-sst2' with 6 shots is \d+ tokens .*max_length=20"):
         build_prompt(sst2, demos, q, "default", "gold", llama_tok, max_length=20)
     dropped = build_prompt(sst2, demos, q, "default", "flip-after:3", llama_tok,
                            max_length=n - 5, overflow="drop-front")
     meta = dict(dropped.meta)
-    assert meta["dropped"] >= 1 and meta["k"] == 6 - meta["dropped"]
+    assert meta["dropped"] >= 1 and meta["shots"] == 6 - meta["dropped"]
     assert len(dropped.input_ids) < n - 5
     assert dropped.demo_targets == full.demo_targets[meta["dropped"]:]
     labels = [dropped.text[s.char_start:s.char_end] for s in dropped.spans_of("demo_label")]
     shown = ["positive", "negative", "positive", "positive", "negative", "positive"]
     assert labels == shown[meta["dropped"]:]  # the setting applies to the full demo list
-    with pytest.raises(PromptError, match="k=0 .* even with every demo dropped"):
+    with pytest.raises(PromptError, match="0 shots .* even with every demo dropped"):
         build_prompt(sst2, demos, q, "default", "gold", llama_tok, max_length=3,
                      overflow="drop-front")
     with pytest.raises(PromptError, match="overflow must be"):
@@ -130,16 +130,16 @@ def test_context_window_error_and_drop_front(llama_tok, sst2) -> None:
 
 
 def test_build_prompts_shares_demos(llama_tok, sst2) -> None:
-    prompts = build_prompts(sst2, llama_tok, k=3, seed=13, template="metaicl-minimal",
+    prompts = build_prompts(sst2, llama_tok, shots=3, seed=13, template="metaicl-minimal",
                             setting="random")
     assert len(prompts) == 2
     first, second = (p.text[: p.spans_of("query")[0].char_start] for p in prompts)
     assert first == second
     assert [dict(p.meta)["query_index"] for p in prompts] == [0, 1]
-    iid = build_prompts(sst2, llama_tok, k=8, seed=0, sampling="iid", limit=1)
+    iid = build_prompts(sst2, llama_tok, shots=8, seed=0, sampling="iid", limit=1)
     assert len(iid) == 1 and len(iid[0].spans_of("demo")) == 8
     with pytest.raises(PromptError, match="k=7 demonstrations without replacement"):
-        build_prompts(sst2, llama_tok, k=7, seed=13)
+        build_prompts(sst2, llama_tok, shots=7, seed=13)
 
 
 def test_slow_tokenizer_is_refused(sst2) -> None:
@@ -162,7 +162,7 @@ def test_token_range_covers_all_demos(llama_tok, sst2) -> None:
 def test_iid_random_empirical_continues_the_repeat_generator(llama_tok, sst2) -> None:
     import numpy as np
 
-    prompts = build_prompts(sst2, llama_tok, k=3, seed=1, template="label-relationships",
+    prompts = build_prompts(sst2, llama_tok, shots=3, seed=1, template="label-relationships",
                             setting="random-empirical", sampling="iid", limit=2)
     rng = np.random.default_rng(201)
     test_idx = [int(i) for i in rng.choice(range(2), 2, replace=False)]

@@ -38,7 +38,7 @@ def test_metaicl_minimal_on_poem_sentiment(llama_tok) -> None:
 
 def test_label_relationships_pairs_from_registry(llama_tok) -> None:
     task = _load("lr-rte")
-    prompts = build_prompts(task, llama_tok, k=3, seed=0, template="label-relationships",
+    prompts = build_prompts(task, llama_tok, shots=3, seed=0, template="label-relationships",
                             setting="flip-after:1", sampling="iid", limit=2)
     assert len(prompts) == 2
     text = prompts[0].text
@@ -49,7 +49,7 @@ def test_label_relationships_pairs_from_registry(llama_tok) -> None:
 
 def test_qa_translation_from_registry(llama_tok) -> None:
     task = _load("flores-eng-fra")
-    prompts = build_prompts(task, llama_tok, k=5, seed=0, template="qa-translation", limit=1)
+    prompts = build_prompts(task, llama_tok, shots=5, seed=0, template="qa-translation", limit=1)
     p = prompts[0]
     assert p.text.startswith("Translate English to French:\nQ:") and p.text.endswith("A:")
     assert p.text.count(" \nQ:") == 5 and p.target == task.split("test")[0].label
@@ -60,7 +60,7 @@ def test_qa_translation_from_registry(llama_tok) -> None:
 
 def test_qa_code_mbpp_demos_humaneval_queries(llama_tok) -> None:
     humaneval, mbpp = _load("humaneval"), _load("mbpp")
-    prompts = build_prompts(humaneval, llama_tok, k=2, seed=0, template="qa-code",
+    prompts = build_prompts(humaneval, llama_tok, shots=2, seed=0, template="qa-code",
                             sampling="choice", limit=1, demo_task=mbpp)
     p = prompts[0]
     assert p.text.startswith("Write a program for the following task:\n\nQ:")

@@ -3,7 +3,7 @@
 Typical use::
 
     from iclab.prompts import build_prompts
-    prompts = build_prompts(task, tokenizer, k=16, seed=13, template="metaicl-minimal",
+    prompts = build_prompts(task, tokenizer, shots=16, seed=13, template="metaicl-minimal",
                             setting="abstract")
 """
 

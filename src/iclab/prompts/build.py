@@ -1,7 +1,7 @@
 """Build :class:`~iclab.prompts.types.Prompt` objects: render, tokenize once, map spans.
 
 ``build_prompt`` makes one prompt from explicit demos and a query; ``build_prompts`` samples the
-demos of one (task, k, seed, setting) and builds every query's prompt with them.
+demos of one (task, shots, seed, setting) and builds every query's prompt with them.
 """
 
 from __future__ import annotations
@@ -102,13 +102,13 @@ def build_prompt(
             hint = ("even with every demo dropped" if overflow == "drop-front"
                     else "use fewer shots or overflow='drop-front'")
             raise PromptError(
-                f"prompt for task {task.name!r} with k={len(kept)} is {len(ids)} tokens "
+                f"prompt for task {task.name!r} with {len(kept)} shots is {len(ids)} tokens "
                 f"(+{extra} for the answer), longer than max_length={max_length}; {hint}"
             )
         drop += 1
     spans = token_spans(rendered.text, rendered.spans, offsets, special_mask(tokenizer, ids))
     info = {"task": task.name, "template": tpl.name, "setting": st.spec, "seed": seed,
-            "k": len(kept), "dropped": drop, "score_against": plan.score_against,
+            "shots": len(kept), "dropped": drop, "score_against": plan.score_against,
             **({"answer_phrase": tpl.answer_phrase} if tpl.answer_phrase else {}), **(meta or {})}
     return Prompt(
         text=rendered.text,
@@ -141,9 +141,9 @@ def render_text(
 
 
 def sample_demos(
-    task: Task, k: int, seed: int, sampling: Sampling = "fixed", pool_split: str = "train"
+    task: Task, shots: int, seed: int, sampling: Sampling = "fixed", pool_split: str = "train"
 ) -> tuple[Example, ...]:
-    """Sample k demos from ``task``'s ``pool_split`` for ``seed``.
+    """Sample ``shots`` demos from ``task``'s ``pool_split`` for ``seed``.
 
     ``fixed``: MetaICL shuffle; ``balanced``: class-balanced; ``iid``: label-relationships draw
     for repeat ``seed`` (demos only); ``choice``: where-ICL pandas sample. See
@@ -151,20 +151,20 @@ def sample_demos(
     """
     pool = task.split(pool_split)
     if sampling == "fixed":
-        return sample_fixed(pool, k, seed)
+        return sample_fixed(pool, shots, seed)
     if sampling == "choice":
-        return sample_choice(pool, k, seed)
+        return sample_choice(pool, shots, seed)
     if sampling == "balanced":
-        return sample_balanced(pool, k, seed, task.labels)
+        return sample_balanced(pool, shots, seed, task.labels)
     if sampling == "iid":
-        return tuple(pool[i] for i in sample_iid(len(pool), k, seed).demo_indices)
+        return tuple(pool[i] for i in sample_iid(len(pool), shots, seed).demo_indices)
     raise PromptError(
         f"sampling must be 'fixed', 'balanced', 'iid' or 'choice', got {sampling!r}")
 
 
 @dataclass(frozen=True)
 class QuerySet:
-    """The demos of one (task, k, seed) and the queries they serve.
+    """The demos of one (task, shots, seed) and the queries they serve.
 
     Attributes:
         demos: demonstrations in prompt order.
@@ -179,11 +179,11 @@ class QuerySet:
 
 
 def select_queries(
-    task: Task, k: int, seed: int, sampling: Sampling = "fixed", *, pool_split: str = "train",
+    task: Task, shots: int, seed: int, sampling: Sampling = "fixed", *, pool_split: str = "train",
     test_split: str = "test", limit: int | None = None, test_seed: int | None = None,
     demo_task: Task | None = None,
 ) -> QuerySet:
-    """Sample the demos of one (task, k, seed) and select its queries.
+    """Sample the demos of one (task, shots, seed) and select its queries.
 
     Demos come from ``demo_task`` (default: ``task``) split ``pool_split``; queries from
     ``task`` split ``test_split``, capped by ``limit``/``test_seed`` (``iid``: drawn by the
@@ -191,16 +191,16 @@ def select_queries(
     """
     source = demo_task or task
     test = task.split(test_split)
-    pool = source.split(pool_split) if k > 0 or pool_split in source.splits else ()
+    pool = source.split(pool_split) if shots > 0 or pool_split in source.splits else ()
     if not test:
         raise PromptError(f"task {task.name!r} has an empty {test_split!r} split")
     if sampling == "iid":
         n_test = len(test) if limit is None else min(limit, len(test))
-        draw = sample_iid(len(pool), k, seed, test_size=len(test), n_test=n_test)
+        draw = sample_iid(len(pool), shots, seed, test_size=len(test), n_test=n_test)
         draws = tuple(draw.label_draws(len(pool), n_test)) if pool else None
         return QuerySet(tuple(pool[i] for i in draw.demo_indices),
                         tuple((i, test[i]) for i in draw.test_indices), draws)
-    demos = sample_demos(source, k, seed, sampling, pool_split) if k > 0 else ()
+    demos = sample_demos(source, shots, seed, sampling, pool_split) if shots > 0 else ()
     capped = cap_test(range(len(test)), limit, test_seed)
     return QuerySet(demos, tuple((int(i), test[int(i)]) for i in capped))
 
@@ -209,7 +209,7 @@ def build_prompts(
     task: Task,
     tokenizer: Any,
     *,
-    k: int,
+    shots: int,
     seed: int,
     template: str | Template = "default",
     setting: str | LabelSetting = "gold",
@@ -224,7 +224,7 @@ def build_prompts(
     reserve: int = 0,
     demo_task: Task | None = None,
 ) -> list[Prompt]:
-    """Build every query's prompt for one (task, k, seed, setting), sharing the same demos.
+    """Build every query's prompt for one (task, shots, seed, setting), sharing the same demos.
 
     ``sampling="fixed"`` (MetaICL shuffle with ``seed``), ``"balanced"``, ``"choice"`` (where-ICL
     pandas sample) or ``"iid"`` (the label-relationships draw for repeat ``seed``: test
@@ -234,7 +234,7 @@ def build_prompts(
     HumanEval queries). Each prompt's meta records ``query_index``, the query's position in
     the test split.
     """
-    qs = select_queries(task, k, seed, sampling, pool_split=pool_split, test_split=test_split,
+    qs = select_queries(task, shots, seed, sampling, pool_split=pool_split, test_split=test_split,
                         limit=limit, test_seed=test_seed, demo_task=demo_task)
     pool = (demo_task or task).splits.get(pool_split, ())
     st = parse_setting(setting)

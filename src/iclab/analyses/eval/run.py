@@ -116,7 +116,7 @@ def seed_records(cfg: EvalConfig, seed: int, run: SeedRun) -> list[dict[str, Any
     cached ones read back, the rest computed chunk by chunk (calibrated when ``cfg`` says)."""
     from iclab.prompts import build_prompts
 
-    prompts = build_prompts(run.task, run.tokenizer, k=cfg.shots, seed=seed,
+    prompts = build_prompts(run.task, run.tokenizer, shots=cfg.shots, seed=seed,
                             template=cfg.template, setting=cfg.labels, limit=cfg.limit,
                             max_length=run.max_length)
     if not prompts:

@@ -101,7 +101,9 @@ def plot_circuit_heatmaps(matrices: Mapping[str, Sequence[Sequence[float]]], *,
         for ax, (name, array) in zip(axes, arrays.items()):
             image = ax.imshow(array, aspect="auto", origin="lower", cmap=cmap, vmin=vmin,
                               vmax=vmax, interpolation="nearest")
-            ax.set_title(f"{name}  (mean {np.nanmean(array):.3g})")
+            finite = np.isfinite(array)
+            mean = f"{float(array[finite].mean()):.3g}" if finite.any() else "n/a"
+            ax.set_title(f"{name}  (mean {mean})")
             ax.set_xlabel("head (from 0)")
             ax.grid(False)
         axes[0].set_ylabel("layer (from 0)")

@@ -109,7 +109,7 @@ def paper_zero_shot(task: Task, tokenizer: Any, n: int) -> list[Prompt]:
 
 def zero_shot_prompts(task: Task, engine: Any, cfg: LayerLoraConfig, template: str) -> list[Prompt]:
     """Zero-shot prompts of the first ``cfg.n_test`` test queries."""
-    return build_prompts(task, engine.tokenizer, k=0, seed=cfg.seed, template=template,
+    return build_prompts(task, engine.tokenizer, shots=0, seed=cfg.seed, template=template,
                          limit=cfg.n_test, max_length=engine.max_length,
                          reserve=cfg.max_new_tokens)
 

@@ -186,7 +186,7 @@ def run_layers(engine: Any, task: Task, cfg: LayersConfig, model_name: str,
     metric = task_metric(task)
     demo_name = cfg.demo_task or ("mbpp" if task.name == "humaneval" else None)
     prompts = build_prompts(
-        task, engine.tokenizer, k=cfg.shots, seed=cfg.seed, template=built, limit=cfg.n,
+        task, engine.tokenizer, shots=cfg.shots, seed=cfg.seed, template=built, limit=cfg.n,
         pool_split=pool_split(task, cfg),
         sampling=cfg.sampling or ("fixed" if metric == "accuracy" else "choice"),  # type: ignore[arg-type]
         demo_task=_demo_task(demo_name, cfg),

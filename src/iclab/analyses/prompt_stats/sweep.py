@@ -117,7 +117,7 @@ def run_cell(cell: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     tokenizer = ctx.tokenizer(cell["model"], cell["revision"])
     task = _task(cell["task"])
     ctx.progress(f"{cell['task']} k={cell['shots']}")
-    prompts = build_prompts(task, tokenizer, k=cell["shots"], seed=cell["seed"],
+    prompts = build_prompts(task, tokenizer, shots=cell["shots"], seed=cell["seed"],
                             template=cell["template"], setting=cell["labels"],
                             sampling=cell["sampling"], test_split=cell["test_split"],
                             limit=cell["limit"])
