@@ -20,8 +20,11 @@ def test_cli_options_default_to_the_config() -> None:
 
 def test_sweep_cell_defaults_are_the_configs() -> None:
     # shots unset (None) means the preset's N: the config's, or the paper's for its tasks
-    assert_cell_defaults_match(CurvesCell, CurvesConfig, skip=("shots",))
-    assert CurvesCell.model_fields["shots"].default is None
+    # task_instruction, instruction and query unset (None): the preset's too
+    assert_cell_defaults_match(CurvesCell, CurvesConfig,
+                               skip=("shots", "task_instruction", "instruction", "query"))
+    for name in ("shots", "task_instruction", "instruction", "query"):
+        assert CurvesCell.model_fields[name].default is None
 
 
 def test_label_mass_is_on_everywhere() -> None:

@@ -96,3 +96,40 @@ params:
                      LayersConfig(masks=("examples",), shots=3, n=6, instruction="Sentiment:"), "x")
     got = df[df["mask"] == "examples"].sort_values("layer")["score"].tolist()
     assert got == [r["score"] for r in sorted(ref, key=lambda r: r["layer"])]
+
+
+def test_curves_cells_score_the_query_with_instructions(tiny_dir, tmp_path):
+    """The cell fields added later (task_instruction, instruction, query) reach the analysis:
+    rows carry the query's metrics as `iclab curves --query` computes them; cells that leave
+    them unset keep the ids they had before the fields existed."""
+    from iclab.analyses.curves.sweep import CurvesCell
+    from iclab.runs.config import cell_id
+
+    config = write_config(tmp_path, f"""\
+analysis: curves
+grid:
+  setting: [default]
+params:
+  model: {tiny_dir}
+  task: lr-sst2
+  shots: 4
+  query: true
+  task_instruction: true
+""")
+    assert run_config(config, tmp_path / "run", progress=False).finished == 1
+    df = load_results(tmp_path / "run")
+    ref = run_curves(Engine(tiny_model("llama", seed=5), tiny_tokenizer("llama")),
+                     load_task("lr-sst2"),
+                     CurvesConfig(settings=("default",), repeats=1, shots=4, query=True,
+                                  task_instruction=True))
+    for metric in ("query_accuracy", "query_loglik", "query_loglik_calibrated"):
+        np.testing.assert_allclose(df[metric], float(ref.query["default"][metric][0]),
+                                   atol=1e-5)
+    np.testing.assert_allclose(df.sort_values("position")["loglik"],
+                               ref.values["default"]["loglik"][0], atol=1e-5)
+    plain = CurvesCell(task="lr-sst2", setting="default").model_dump(mode="json")
+    assert "query" not in plain and "instruction" not in plain
+    assert cell_id("curves", plain) == cell_id("curves", {
+        "model": plain["model"], "revision": None, "dtype": None, "task": "lr-sst2",
+        "setting": "default", "repeat": 0, "demos": None, "template": "label-relationships",
+        "sampling": "iid", "preset": "iclab", "flip_at": None})
