@@ -15,7 +15,7 @@ from iclab.analyses.eval.plot import accuracy_summary, accuracy_table, plot_accu
 from iclab.analyses.icl_vs_ft.plot import heatmap_matrices, icl_vs_ft_table, plot_circuit_heatmaps
 from iclab.analyses.curves.plot import plot_icl_curves
 from iclab.analyses.layers.plot import plot_masking_curves
-from iclab.analyses.trtl.plot import plot_tr_tl
+from iclab.analyses.trtl.plot import plot_trtl
 from iclab.analyses.trtl.plot import competition_points
 from iclab.report.plots._common import DPI
 
@@ -38,8 +38,8 @@ def trtl_frame() -> pd.DataFrame:
                          "tl": [30.0, 28.0, 35.0, 35.0, 40.0]})
 
 
-def test_tr_tl_marks_competition_points_and_has_figure_size() -> None:
-    fig = plot_tr_tl(trtl_frame(), alpha=0.1, title="pythia <test>")
+def test_trtl_marks_competition_points_and_has_figure_size() -> None:
+    fig = plot_trtl(trtl_frame(), alpha=0.1, title="pythia <test>")
     image = decoded(fig)
     assert image.size == (round(7.5 * DPI), round(4.2 * DPI))
     # TR up & TL down (1000->2000), TR down & TL up (2000->4000); 4000->8000 TL flat.
@@ -52,11 +52,11 @@ def test_competition_points_are_the_later_checkpoint_of_each_pair() -> None:
     assert competition_points([]) == []
 
 
-def test_tr_tl_rejects_hard_of_wrong_length_and_missing_columns() -> None:
+def test_trtl_rejects_hard_of_wrong_length_and_missing_columns() -> None:
     with pytest.raises(ReportError, match="one per consecutive pair"):
-        plot_tr_tl(trtl_frame(), hard=[1, 0])
+        plot_trtl(trtl_frame(), hard=[1, 0])
     with pytest.raises(ReportError, match="needs column.*tl"):
-        plot_tr_tl(trtl_frame().drop(columns="tl"))
+        plot_trtl(trtl_frame().drop(columns="tl"))
 
 
 def curves_frame() -> pd.DataFrame:

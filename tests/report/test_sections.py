@@ -28,7 +28,7 @@ def test_shipped_analyses_have_builders() -> None:
         section_names())
 
 
-def test_tr_tl_section_one_figure_and_table_per_model() -> None:
+def test_trtl_section_one_figure_and_table_per_model() -> None:
     df = frame(trtl_cells(), "tr-tl")
     section = build_section("tr-tl", df, {"config_keys": ["model", "revision", "task", "seed",
                                                           "setting"]})
@@ -40,20 +40,20 @@ def test_tr_tl_section_one_figure_and_table_per_model() -> None:
     assert table.rows[0][4] == "—" and "1" in [r[4] for r in table.rows]
 
 
-def test_tr_tl_steps_from_revisions_and_curves_in_percent() -> None:
+def test_trtl_steps_from_revisions_and_curves_in_percent() -> None:
     df = with_steps(frame(trtl_cells(), "tr-tl"))
     curves = checkpoint_curves(df)
     assert list(curves.columns) == ["step", "golden", "tr", "tl"]
     assert curves["golden"].iloc[0] == pytest.approx(50.0, abs=1.0)
 
 
-def test_tr_tl_steps_from_local_checkpoint_dirs() -> None:
+def test_trtl_steps_from_local_checkpoint_dirs() -> None:
     df = frame(trtl_cells(), "tr-tl")
     df["revision"] = df["revision"].str.replace("step", "/ckpts/run1/checkpoint-")
     assert sorted(with_steps(df)["step"].unique())[:2] == [1000, 2000]
 
 
-def test_tr_tl_bad_revision_is_reported_in_the_section() -> None:
+def test_trtl_bad_revision_is_reported_in_the_section() -> None:
     df = frame(trtl_cells(), "tr-tl").assign(revision="main")
     section = build_section("tr-tl", df, {})
     assert "revisions named like 'step4000'" in errors(section)[0]

@@ -46,7 +46,7 @@ params:
             np.testing.assert_allclose(got, ref.values[setting][metric], atol=1e-5)
 
 
-def test_tr_tl_cells_carry_setting_and_step(tiny_dir, tmp_path):
+def test_trtl_cells_carry_setting_and_step(tiny_dir, tmp_path):
     config = write_config(tmp_path, f"""\
 analysis: tr-tl
 grid:
@@ -66,7 +66,7 @@ params:
     assert df["accuracy"].between(0, 1).all()
 
 
-def test_tr_tl_step_from_revision_or_zero():
+def test_trtl_step_from_revision_or_zero():
     from iclab.runs import expand, parse_config
 
     cells = expand(parse_config({"analysis": "tr-tl", "grid": {

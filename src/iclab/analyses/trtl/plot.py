@@ -26,7 +26,7 @@ def competition_points(hard: Sequence[int]) -> list[int]:
     return [j + 1 for j, h in enumerate(hard) if h]
 
 
-def plot_tr_tl(data: pd.DataFrame, *, hard: Sequence[int] | None = None,
+def plot_trtl(data: pd.DataFrame, *, hard: Sequence[int] | None = None,
                alpha: float = PAPER_ALPHA_AVERAGED, title: str = "",
                log_x: bool | None = None) -> Figure:
     """Golden, TR and TL accuracy against checkpoint, hard-competition points marked.
@@ -45,14 +45,14 @@ def plot_tr_tl(data: pd.DataFrame, *, hard: Sequence[int] | None = None,
         The figure; each competition point (the later checkpoint of a competing pair) gets
         a dashed vertical line and circles on the TR and TL curves.
     """
-    require_columns(data, ("step", "golden", "tr", "tl"), "plot_tr_tl")
+    require_columns(data, ("step", "golden", "tr", "tl"), "plot_trtl")
     frame = data.sort_values("step").reset_index(drop=True)
     steps = [float(s) for s in frame["step"]]
     if hard is None:
         hard = (competition(list(frame["tr"]), list(frame["tl"]), alpha)["hard"]
                 if len(frame) >= 2 else [])
     if len(hard) != max(len(frame) - 1, 0):
-        raise ReportError(f"plot_tr_tl: hard has {len(hard)} entries for {len(frame)} "
+        raise ReportError(f"plot_trtl: hard has {len(hard)} entries for {len(frame)} "
                           "checkpoints (needs one per consecutive pair)")
     if log_x is None:
         log_x = min(steps) > 0 and max(steps) / min(steps) >= 100

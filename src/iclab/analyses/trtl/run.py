@@ -162,14 +162,14 @@ def write_outputs(rows: Sequence[dict[str, Any]], summary: dict[str, Any],
     import pandas as pd
 
     from iclab.io import write_json, write_jsonl
-    from iclab.analyses.trtl.plot import plot_tr_tl
+    from iclab.analyses.trtl.plot import plot_trtl
 
     base = Path(out)
     written = [write_jsonl(base / "rows.jsonl", rows), write_json(base / "summary.json", summary)]
     for model, entry in summary["models"].items():
         frame = pd.DataFrame(entry["checkpoints"])
         hard = entry.get("hard", [])
-        fig = plot_tr_tl(frame, hard=hard, alpha=summary["alpha_avg"],
+        fig = plot_trtl(frame, hard=hard, alpha=summary["alpha_avg"],
                          title=f"{model}: golden / TR / TL ({summary['scoring']})")
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model)
         written.append(fig.save(base / f"trtl_{safe}.png"))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from iclab.metrics.competition import PAPER_ALPHA_AVERAGED, competition
 from iclab.report.blocks import ReportError, Section, Table, Text, format_cell
-from iclab.analyses.trtl.plot import plot_tr_tl
+from iclab.analyses.trtl.plot import plot_trtl
 from iclab.report.plots._common import require_columns
 from iclab.report.sections.registry import (config_keys, constant_config, failures_note,
                                             groups, register_section, varying)
@@ -79,7 +79,7 @@ def competition_table(curves: pd.DataFrame, result: Mapping[str, Any], caption: 
                  bold)
 
 
-def tr_tl_section(df: pd.DataFrame, summary: Mapping[str, Any]) -> Section:
+def trtl_section(df: pd.DataFrame, summary: Mapping[str, Any]) -> Section:
     """Golden / TR / TL against checkpoint per model, competition points marked.
 
     Rows need ``setting`` (gold / random / abstract), ``accuracy`` (0–1) and a checkpoint:
@@ -107,7 +107,7 @@ def tr_tl_section(df: pd.DataFrame, summary: Mapping[str, Any]) -> Section:
             continue
         result = competition(list(curves["tr"]), list(curves["tl"]), alpha)
         title = "TR / TL dynamics" + ("" if label == "all" else f" — {label}")
-        blocks.append(plot_tr_tl(curves, hard=result["hard"], title=title))
+        blocks.append(plot_trtl(curves, hard=result["hard"], title=title))
         blocks.append(competition_table(
             curves, result, f"{title}: accuracy averaged over tasks × seeds; α = {alpha:g}; "
                             f"mean C^s = {result['mean_intensity']:.3f}"))
@@ -118,4 +118,4 @@ def tr_tl_section(df: pd.DataFrame, summary: Mapping[str, Any]) -> Section:
                          "more than α; C^s is its intensity and R its cumulative share.")
 
 
-register_section("tr-tl", tr_tl_section)
+register_section("tr-tl", trtl_section)
