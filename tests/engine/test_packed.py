@@ -47,15 +47,21 @@ def test_packed_equals_padded(tiny, prefix_len, lengths):
 
 
 @pytest.mark.parametrize("softcap,window", [(None, None), (2.0, None), (None, 6), (2.0, 6)])
-def test_packed_attention_function_matches_dense_reference(softcap, window):
+@pytest.mark.parametrize("path", ["dense", "blocks", "rows"])
+def test_packed_attention_function_matches_dense_reference(softcap, window, path, monkeypatch):
     """The attention function itself against dense masked attention: grouped heads, a prefix,
-    soft-capping (Gemma 2 passes ``softcap``; the tiny models never do) and a sliding window."""
+    soft-capping (Gemma 2 passes ``softcap``; the tiny models never do) and a sliding window,
+    through each of its paths: one dense call (few queries), the blockwise merge (a long
+    prefix), and rows padded with a short prefix copied per row (soft-capping: blockwise)."""
     from types import SimpleNamespace
 
+    from iclab.engine import packed
     from iclab.engine.packed import _STATE, _attend
 
     torch.manual_seed(0)
-    prefix, lengths, h, kvh, d = 7, [3, 1, 5], 4, 2, 8
+    if path != "dense":
+        monkeypatch.setattr(packed, "DENSE_LIMIT", 0)
+    prefix, lengths, h, kvh, d = 2 if path == "rows" else 7, [3, 1, 5], 4, 2, 8
     seg = segments(lengths, prefix, CPU)
     n = sum(lengths)
     q = torch.randn(1, h, n, d)
