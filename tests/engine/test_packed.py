@@ -190,3 +190,26 @@ def test_long_rows_run_padded_short_rows_packed_and_all_stay_exact(tiny, monkeyp
         ref = naive_choice_logprobs(model, p.input_ids,
                                     [engine.encode_choice(c) for c in p.choices])
         assert max(abs(a - b) for a, b in zip(ref, s.logprobs)) < 1e-4
+
+
+def test_growing_layer_appends_in_place_and_leaves_the_prefix_alone():
+    """Keys grow like torch.cat, the shared prefix tensor is never written, and steps append
+    into the same buffer (one copy when it fills, not one per step)."""
+    from iclab.engine.kv import GrowingLayer
+
+    prefix = torch.randn(1, 2, 5, 4)
+    before = prefix.clone()
+    layer = GrowingLayer()
+    layer.lazy_initialization(prefix, prefix)
+    layer.keys, layer.values = prefix, prefix
+    ref = prefix
+    buffers = set()
+    for step in range(40):
+        new = torch.randn(1, 2, 1 + step % 3, 4)
+        keys, values = layer.update(new, new)
+        ref = torch.cat([ref, new], 2)
+        assert torch.equal(keys, ref) and torch.equal(values, ref)
+        assert layer.get_seq_length() == ref.shape[2]
+        buffers.add(keys.untyped_storage().data_ptr())
+    assert torch.equal(prefix, before)
+    assert len(buffers) <= 2  # 5 + 79 keys: the first buffer (64) and one doubling
