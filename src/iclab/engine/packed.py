@@ -108,11 +108,12 @@ class Segments:
 def _pad(rows: Sequence[Sequence[int]], device: torch.device
          ) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-pad integer lists into (values, valid) tensors of shape (B, longest)."""
-    width = max(len(r) for r in rows)
-    values = torch.tensor([list(r) + [0] * (width - len(r)) for r in rows], device=device)
-    valid = torch.tensor([[True] * len(r) + [False] * (width - len(r)) for r in rows],
-                         device=device)
-    return values, valid
+    lengths = torch.tensor([len(r) for r in rows])
+    width = int(lengths.max())
+    valid = torch.arange(width)[None, :] < lengths[:, None]  # (B, width)
+    values = torch.zeros(len(rows), width, dtype=torch.long)
+    values[valid] = torch.tensor([x for r in rows for x in r], dtype=torch.long)  # one flat list
+    return values.to(device), valid.to(device)
 
 
 def layout(prefix: int, queries: Sequence[Sequence[int]], slots: Sequence[Sequence[int]],
