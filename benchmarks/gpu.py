@@ -228,6 +228,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """The whole benchmark."""
     from iclab.models.loader import load_tokenizer
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = "cuda" if torch.cuda.is_available() and not args.cpu else "cpu"
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
     cfg = dict(SMALL if args.small else FULL)
@@ -258,6 +260,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--queries", type=int, default=0,
                     help="scoring queries, and at most this many prompts elsewhere (0: default)")
     ap.add_argument("--cpu", action="store_true", help="run on the CPU even with CUDA")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch CPU threads (0: torch's default); 1 keeps a shared CPU's "
+                         "figures steady")
     ap.add_argument("--json", action="store_true", help="one JSON object on the last line")
     args = ap.parse_args(argv)
     out = run(args)

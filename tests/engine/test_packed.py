@@ -47,15 +47,21 @@ def test_packed_equals_padded(tiny, prefix_len, lengths):
 
 
 @pytest.mark.parametrize("softcap,window", [(None, None), (2.0, None), (None, 6), (2.0, 6)])
-def test_packed_attention_function_matches_dense_reference(softcap, window):
+@pytest.mark.parametrize("path", ["dense", "blocks", "rows"])
+def test_packed_attention_function_matches_dense_reference(softcap, window, path, monkeypatch):
     """The attention function itself against dense masked attention: grouped heads, a prefix,
-    soft-capping (Gemma 2 passes ``softcap``; the tiny models never do) and a sliding window."""
+    soft-capping (Gemma 2 passes ``softcap``; the tiny models never do) and a sliding window,
+    through each of its paths: one dense call (few queries), the blockwise merge (a long
+    prefix), and rows padded with a short prefix copied per row (soft-capping: blockwise)."""
     from types import SimpleNamespace
 
+    from iclab.engine import packed
     from iclab.engine.packed import _STATE, _attend
 
     torch.manual_seed(0)
-    prefix, lengths, h, kvh, d = 7, [3, 1, 5], 4, 2, 8
+    if path != "dense":
+        monkeypatch.setattr(packed, "DENSE_LIMIT", 0)
+    prefix, lengths, h, kvh, d = 2 if path == "rows" else 7, [3, 1, 5], 4, 2, 8
     seg = segments(lengths, prefix, CPU)
     n = sum(lengths)
     q = torch.randn(1, h, n, d)
@@ -184,3 +190,26 @@ def test_long_rows_run_padded_short_rows_packed_and_all_stay_exact(tiny, monkeyp
         ref = naive_choice_logprobs(model, p.input_ids,
                                     [engine.encode_choice(c) for c in p.choices])
         assert max(abs(a - b) for a, b in zip(ref, s.logprobs)) < 1e-4
+
+
+def test_growing_layer_appends_in_place_and_leaves_the_prefix_alone():
+    """Keys grow like torch.cat, the shared prefix tensor is never written, and steps append
+    into the same buffer (one copy when it fills, not one per step)."""
+    from iclab.engine.kv import GrowingLayer
+
+    prefix = torch.randn(1, 2, 5, 4)
+    before = prefix.clone()
+    layer = GrowingLayer()
+    layer.lazy_initialization(prefix, prefix)
+    layer.keys, layer.values = prefix, prefix
+    ref = prefix
+    buffers = set()
+    for step in range(40):
+        new = torch.randn(1, 2, 1 + step % 3, 4)
+        keys, values = layer.update(new, new)
+        ref = torch.cat([ref, new], 2)
+        assert torch.equal(keys, ref) and torch.equal(values, ref)
+        assert layer.get_seq_length() == ref.shape[2]
+        buffers.add(keys.untyped_storage().data_ptr())
+    assert torch.equal(prefix, before)
+    assert len(buffers) <= 2  # 5 + 79 keys: the first buffer (64) and one doubling

@@ -18,7 +18,7 @@ import torch
 
 from iclab.engine.adapter import HeadAdapter
 from iclab.engine.kv import Prefix, batch_cache, common_prefix_len, prefill, select_rows
-from iclab.engine.packed import full_cache, layout, packed_attention, packed_rows, segments
+from iclab.engine.packed import full_cache, layout, packed_attention, packed_rows
 from iclab.engine.packed_mask import PackedBlocks
 from iclab.engine.run import BatchLimits, group_by_prefix, packing_works
 from iclab.engine.types import EngineError, TopToken
@@ -87,11 +87,14 @@ def greedy_generate(adapter: HeadAdapter, tokenizer: Any, prompts: Sequence[Sequ
             prefix = prefill(adapter, prompts[group[0]][:p], device)
             pack = limits.pack and packing_works(adapter)
             split = _packed_batches if pack else _same_length_batches
-            decode = _decode_packed if pack else _decode
             for batch in split(group, prompts, p, limits):
                 live = [Live(i, [], []) for i in batch]
-                decode(adapter, tokenizer, prefix, [prompts[i] for i in batch], live, config,
-                       eos, max_length)
+                seqs = [prompts[i] for i in batch]
+                if pack:
+                    _decode_packed(adapter, tokenizer, prefix, seqs, live, config, eos,
+                                   max_length, limits.tokens)
+                else:
+                    _decode(adapter, tokenizer, prefix, seqs, live, config, eos, max_length)
                 results.update({x.index: x for x in live})
                 if progress is not None:
                     progress(len(batch))
@@ -110,12 +113,13 @@ def _same_length_batches(group: Sequence[int], prompts: Sequence[Sequence[int]],
 
 def _packed_batches(group: Sequence[int], prompts: Sequence[Sequence[int]], p: int,
                     limits: BatchLimits) -> list[list[int]]:
-    """Split a group into batches of at most ``rows`` prompts and ``tokens`` suffix tokens."""
+    """Split a group into decoding batches of at most ``rows`` prompts and ``cache_tokens``
+    suffix tokens (their prefill runs in forwards of at most ``tokens``: :func:`_prefill`)."""
     out: list[list[int]] = []
     size = 0
     for i in sorted(group, key=lambda i: len(prompts[i])):
         n = len(prompts[i]) - p
-        if out and len(out[-1]) < limits.rows and size + n <= limits.tokens:
+        if out and len(out[-1]) < limits.rows and size + n <= limits.cache_tokens:
             out[-1].append(i)
             size += n
         else:
@@ -126,21 +130,45 @@ def _packed_batches(group: Sequence[int], prompts: Sequence[Sequence[int]], p: i
 
 def _decode_packed(adapter: HeadAdapter, tokenizer: Any, prefix: Prefix,
                    seqs: Sequence[Sequence[int]], live: list[Live], config: GenConfig,
-                   eos: set[int], max_length: int | None) -> None:
-    """Decode one batch of any lengths as packed rows, in place (fills each ``Live``)."""
+                   eos: set[int], max_length: int | None, chunk_tokens: int) -> None:
+    """Decode one batch of any lengths as packed rows, in place (fills each ``Live``): the
+    suffixes are prefilled in forwards of at most ``chunk_tokens``, then every row decodes
+    in the same steps."""
     p = len(prefix)
-    device = adapter.weight.device
     cache = full_cache(prefix.cache)
-    suffixes = [list(s[p:]) for s in seqs]
-    seg = segments([len(x) for x in suffixes], p, device)
-    keys = packed_rows([len(x) for x in suffixes])  # per row, its keys among the new tokens
-    ids = torch.tensor([t for x in suffixes for t in x], device=device)[None]
-    with packed_attention(adapter.model, seg):
-        hidden = adapter.hidden(ids, cache, position_ids=seg.positions[None])[0]
-    last = hidden[[k[-1] for k in keys]]  # (B, H): each row's last token
+    last, keys = _prefill(adapter, cache, p, [list(s[p:]) for s in seqs], chunk_tokens)
     limit = [config.max_new_tokens if max_length is None
              else min(config.max_new_tokens, max_length - len(s)) for s in seqs]
-    packed_steps(adapter, tokenizer, cache, p, last, keys, seg.n_keys, limit, live, config, eos)
+    packed_steps(adapter, tokenizer, cache, p, last, keys, sum(len(k) for k in keys), limit,
+                 live, config, eos)
+
+
+def _prefill(adapter: HeadAdapter, cache: Any, p: int, suffixes: Sequence[Sequence[int]],
+             chunk_tokens: int) -> tuple[torch.Tensor, list[list[int]]]:
+    """Run the rows' suffixes into ``cache`` as packed forwards of at most ``chunk_tokens``
+    tokens (a longer row alone); return each row's last hidden state (B, H) and, per row,
+    the indices of its keys among the non-prefix keys."""
+    device = adapter.weight.device
+    keys: list[list[int]] = []
+    lasts = []
+    start = 0
+    while start < len(suffixes):
+        end, size = start + 1, len(suffixes[start])
+        while end < len(suffixes) and size + len(suffixes[end]) <= chunk_tokens:
+            size += len(suffixes[end])
+            end += 1
+        lengths = [len(x) for x in suffixes[start:end]]
+        local = packed_rows(lengths)  # this forward's query indices per row
+        n_keys = sum(len(k) for k in keys)
+        rows = [[n_keys + q for q in row] for row in local]
+        seg = layout(p, local, [list(range(n)) for n in lengths], rows, n_keys + size, device)
+        ids = torch.tensor([t for x in suffixes[start:end] for t in x], device=device)[None]
+        with packed_attention(adapter.model, seg):
+            hidden = adapter.hidden(ids, cache, position_ids=seg.positions[None])[0]
+        lasts.append(hidden[[k[-1] for k in local]])  # each row's last token
+        keys += rows
+        start = end
+    return torch.cat(lasts), keys
 
 
 def packed_steps(adapter: HeadAdapter, tokenizer: Any, cache: Any, p: int, last: torch.Tensor,

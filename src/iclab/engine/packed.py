@@ -108,11 +108,12 @@ class Segments:
 def _pad(rows: Sequence[Sequence[int]], device: torch.device
          ) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-pad integer lists into (values, valid) tensors of shape (B, longest)."""
-    width = max(len(r) for r in rows)
-    values = torch.tensor([list(r) + [0] * (width - len(r)) for r in rows], device=device)
-    valid = torch.tensor([[True] * len(r) + [False] * (width - len(r)) for r in rows],
-                         device=device)
-    return values, valid
+    lengths = torch.tensor([len(r) for r in rows])
+    width = int(lengths.max())
+    valid = torch.arange(width)[None, :] < lengths[:, None]  # (B, width)
+    values = torch.zeros(len(rows), width, dtype=torch.long)
+    values[valid] = torch.tensor([x for r in rows for x in r], dtype=torch.long)  # one flat list
+    return values.to(device), valid.to(device)
 
 
 def layout(prefix: int, queries: Sequence[Sequence[int]], slots: Sequence[Sequence[int]],
@@ -229,6 +230,8 @@ def _attend(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Te
     if not softcap and n * key.shape[2] <= DENSE_LIMIT:
         return _attend_dense(seg, query, key, value, pk, scale, window), None
     b, tq = seg.q_index.shape
+    if not softcap and b * pk <= seg.n_keys:  # a short prefix: copy it per row, one fused call
+        return _attend_rows(seg, query, key, value, pk, scale, window), None
     tk = seg.k_index.shape[1]
     q = query[0].reshape(kvh, g * n, d) * scale  # scaling the queries, not the scores
 
@@ -258,6 +261,32 @@ def _attend(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Te
     out = _merge_softmax(parts)  # type: ignore[arg-type]  # (kvh, g*N, D)
     out = out.view(h, n, d).transpose(0, 1).unsqueeze(0).to(query.dtype)  # (1, N, H, D)
     return out.contiguous(), None
+
+
+def _attend_rows(seg: Segments, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                 pk: int, scale: float, window: int | None) -> torch.Tensor:
+    """Rows padded to (B, H, Tq, D) with their keys (the layer's ``pk`` prefix keys, copied per
+    row, then the row's own) in one fused attention call; for a prefix short against the
+    rows (e.g. prompts with their own demonstrations), where the copies cost little and the
+    fused kernel beats the blockwise merge."""
+    b, tq = seg.q_index.shape
+    dev = query.device
+    q = query[0][:, seg.q_index].transpose(0, 1)  # (B, H, Tq, D)
+    k = key[0, :, pk:][:, seg.k_index].transpose(0, 1)  # (B, Hkv, Tk, D)
+    v = value[0, :, pk:][:, seg.k_index].transpose(0, 1)
+    mask = seg.row_mask(window)  # (B, Tq, Tk)
+    if pk:
+        k = torch.cat([key[:, :, :pk].expand(b, -1, -1, -1), k], 2)
+        v = torch.cat([value[:, :, :pk].expand(b, -1, -1, -1), v], 2)
+        pre = torch.ones(b, tq, pk, dtype=torch.bool, device=dev)
+        if window:
+            k_pos = torch.arange(seg.prefix - pk, seg.prefix, device=dev)
+            pre = k_pos[None, None, :] > (seg.prefix + seg.q_slot)[:, :, None] - window
+        mask = torch.cat([pre, mask], 2)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None], scale=scale,
+                                         enable_gqa=k.shape[1] != q.shape[1])  # (B, H, Tq, D)
+    out = out.transpose(1, 2).reshape(b * tq, q.shape[1], q.shape[3])
+    return out.index_select(0, seg.flat)[None].contiguous()  # (1, N, H, D)
 
 
 def _prefix_visible(seg: Segments, pk: int, window: int | None,

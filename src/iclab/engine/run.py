@@ -34,6 +34,8 @@ class BatchLimits:
         cache_tokens: most cached tokens per forward (rows x (prefix + row length)); the
             prefix's keys/values are copied once per row (gemma-3-270m fp32: 37 KB a token,
             so the default is ~0.6 GB; a 7B fp16 model with 32 KV heads needs ~0.5 MB a token).
+            Packed generation shares the prefix, so there it bounds a decoding batch's own
+            (non-prefix) prompt tokens; their prefill still runs ``tokens`` at a time.
         vocab_rows: most rows projected onto the full vocabulary at once (the vocabulary is
             sliced, so memory is rows x 32k logits).
         pack: run rows packed (no padding) where the model supports it; False forces padding.
