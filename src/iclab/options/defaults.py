@@ -39,3 +39,20 @@ def with_default(text: str, config: type, name: str) -> str:
 def given(**options: Any) -> dict[str, Any]:
     """The options the user gave (those not None), as config keyword arguments."""
     return {k: v for k, v in options.items() if v is not None}
+
+
+PRESETS = ("iclab", "paper")
+"""The presets every analysis verb takes (``--preset``)."""
+
+
+def check_preset(preset: str | None) -> None:
+    """Refuse a ``--preset`` other than iclab or paper (None: the config's, iclab).
+
+    Raises:
+        typer.BadParameter: naming the option and the choices.
+    """
+    import typer
+
+    if preset is not None and preset not in PRESETS:
+        raise typer.BadParameter(f"unknown preset {preset!r}; choose iclab or paper",
+                                 param_hint="--preset")

@@ -10,7 +10,7 @@ import typer
 
 from iclab.analyses.curves.config import DEFAULT_TASK, CurvesConfig
 from iclab.models.bundled import DEFAULT_MODEL
-from iclab.options.defaults import given, with_default
+from iclab.options.defaults import check_preset, given, with_default
 from iclab.options.device import device_option, dtype_option, load_kwargs
 from iclab.options.lists import split_list
 
@@ -74,9 +74,7 @@ def curves_command(
     from iclab.models import load_model
     from iclab.options.checks import check_output_path, check_settings, check_template
 
-    if preset not in (None, "iclab", "paper"):
-        raise typer.BadParameter(f"unknown preset {preset!r}; choose iclab or paper",
-                                 param_hint="--preset")
+    check_preset(preset)
     chosen = given(settings=tuple(split_list(settings)) if settings is not None else None,
                    repeats=repeats, shots=shots, flip_at=flip_at, template=template,
                    sampling=sampling, smooth=smooth, smooth_mode=smooth_mode,

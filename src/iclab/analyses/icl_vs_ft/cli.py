@@ -30,7 +30,7 @@ import typer
 
 from iclab.analyses.icl_vs_ft.config import PAPER_DEFAULTS, IclVsFtConfig
 from iclab.models.bundled import DEFAULT_MODEL
-from iclab.options.defaults import config_default, given, shown
+from iclab.options.defaults import check_preset, config_default, given, shown
 from iclab.options.device import device_option, dtype_option, load_kwargs
 from iclab.options.lists import split_list
 
@@ -112,9 +112,7 @@ def icl_vs_ft_command(
     from iclab.engine import Engine
     from iclab.models import load_model
 
-    if preset not in (None, "iclab", "paper"):
-        raise typer.BadParameter(f"unknown preset {preset!r}; choose iclab or paper",
-                                 param_hint="--preset")
+    check_preset(preset)
     chosen = given(tasks=_tasks(tasks), splits=_tuple(split), shots=_tuple(shots),
                    samples=_tuple(samples), methods=_tuple(method), ft_shots=_tuple(ft_shots),
                    n_test=n_test, n_circuit=n_circuit, match=match, loss_on=loss_on,

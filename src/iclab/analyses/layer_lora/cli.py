@@ -10,7 +10,7 @@ from typing import Any, Optional
 import typer
 
 from iclab.analyses.layer_lora.config import LayerLoraConfig
-from iclab.options.defaults import given, with_default
+from iclab.options.defaults import check_preset, given, with_default
 from iclab.options.checks import FLORES_DEV_HELP
 from iclab.options.lists import int_list
 from iclab.options.device import device_option, dtype_option, load_kwargs
@@ -106,9 +106,7 @@ def layer_lora_command(
         raise typer.BadParameter("--every must be >= 0")
     chosen = parse_layers(layers, every)
     masking_summary, out_dir = find_masking(Path(out), masking)
-    if preset not in (None, "iclab", "paper"):
-        raise typer.BadParameter(f"unknown preset {preset!r}; choose iclab or paper",
-                                 param_hint="--preset")
+    check_preset(preset)
     make = LayerLoraConfig.paper if preset == "paper" else LayerLoraConfig
     settings = given(n_train=n_train, n_test=n_test, epochs=epochs, max_steps=max_steps,
                      batch_size=batch_size, lr=lr, r=r, alpha=alpha, dropout=dropout, seed=seed,

@@ -9,7 +9,7 @@ import typer
 
 from iclab.analyses.layers.config import LayersConfig
 from iclab.options.checks import FLORES_DEV_HELP
-from iclab.options.defaults import given, with_default
+from iclab.options.defaults import check_preset, given, with_default
 from iclab.options.device import device_option, dtype_option, load_kwargs
 from iclab.models.bundled import DEFAULT_MODEL
 
@@ -64,9 +64,7 @@ def layers_command(
     from iclab.engine import Engine
     from iclab.models import load_model
 
-    if preset not in (None, "iclab", "paper"):
-        raise typer.BadParameter(f"unknown preset {preset!r}; choose iclab or paper",
-                                 param_hint="--preset")
+    check_preset(preset)
     make = LayersConfig.paper if preset == "paper" else LayersConfig
     cfg = make(**given(masks=tuple(mask) if mask else None, shots=shots, seed=seed, n=n,
                        template=template or None, instruction=instruction or None, row_scope=row_scope,

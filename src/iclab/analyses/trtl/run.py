@@ -57,7 +57,7 @@ def run_grid(cfg: TrTlConfig, out: str | Path,
     loaded per checkpoint.
     """
     from iclab.engine import Engine
-    from iclab.analyses.eval.run import EvalConfig, run_eval
+    from iclab.analyses.eval.run import run_eval
     from iclab.models import load_model
 
     rows: list[dict[str, Any]] = []
