@@ -31,7 +31,6 @@ def naive_choice_logprobs(model: Any, prompt: Sequence[int],
                           choices: Sequence[Sequence[int]]) -> list[float]:
     """Sum of full-vocabulary log-probs of each choice's tokens after ``prompt``."""
     out = []
-    n = len(prompt)
     for c in choices:
         logp = _logprobs(model, list(prompt) + list(c), keep=len(c) + 1)  # positions n-1..
         out.append(sum(logp[j, t].item() for j, t in enumerate(c)))

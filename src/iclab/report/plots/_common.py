@@ -11,7 +11,6 @@ from iclab.report.blocks import Figure, ReportError
 
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.axes import Axes
     from matplotlib.figure import Figure as MplFigure
 
 DPI = 200
