@@ -110,17 +110,9 @@ def hf_scores(model: Any, rows: Sequence[tuple[list[int], list[int]]], batch: in
 
 def hf_generate(model: Any, prompts: Sequence[Any], new: int) -> list[list[int]]:
     """HF ``generate``: left-padded batch, greedy, ``new`` tokens (no early stop)."""
-    width = max(len(p.input_ids) for p in prompts)
-    ids = torch.zeros(len(prompts), width, dtype=torch.long)
-    att = torch.zeros(len(prompts), width, dtype=torch.long)
-    for i, p in enumerate(prompts):
-        ids[i, width - len(p.input_ids):] = torch.tensor(p.input_ids)
-        att[i, width - len(p.input_ids):] = 1
-    with torch.inference_mode():
-        out = model.generate(input_ids=ids.to(model.device), attention_mask=att.to(model.device),
-                             max_new_tokens=new, min_new_tokens=new, do_sample=False,
-                             pad_token_id=0)
-    return [row[width:].tolist() for row in out]
+    from iclab.testing.hf_generate import hf_generate as reference
+
+    return reference(model, prompts, new, min_new=new)
 
 
 def score_rows(engine: Any, prompts: Sequence[Any]) -> list[tuple[list[int], list[int]]]:

@@ -3,23 +3,10 @@ prompts sharing a prefix and on prompts of mixed lengths (left-padded for HF).""
 
 from __future__ import annotations
 
-import torch
 
 from conftest import prompt_set
 from iclab.engine import BatchLimits, Engine
-
-
-def _hf(model, prompts, n):
-    width = max(len(p.input_ids) for p in prompts)
-    ids = torch.zeros(len(prompts), width, dtype=torch.long)
-    att = torch.zeros(len(prompts), width, dtype=torch.long)
-    for i, p in enumerate(prompts):
-        ids[i, width - len(p.input_ids):] = torch.tensor(p.input_ids)
-        att[i, width - len(p.input_ids):] = 1
-    with torch.inference_mode():
-        out = model.generate(input_ids=ids, attention_mask=att, max_new_tokens=n,
-                             do_sample=False, pad_token_id=0)
-    return [row[width:].tolist() for row in out]
+from iclab.testing.hf_generate import hf_generate as _hf
 
 
 def test_greedy_tokens_equal_hf_generate(tiny):

@@ -1,1 +1,1 @@
-"""Reference implementations for tests and benchmarks (never used by the library itself): the naive one-forward-per-choice scorer and explicit truncated-context masking."""
+"""Reference implementations for tests and benchmarks (never used by the library itself): the naive one-forward-per-choice scorer, explicit truncated-context masking and HF ``model.generate`` as the greedy baseline."""
